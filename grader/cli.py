@@ -1,22 +1,207 @@
-"""`python -m grader`: argument parsing and wiring only."""
+"""`python -m grader`: argument parsing and wiring only.
+
+Exit codes: 0 the command did its job (for grade: grading completed, whatever the score);
+1 a check failed (lint, build --check); 2 usage error (bad path, unknown kata id), one line on
+stderr; 3 the grading machinery itself cannot run (e.g. torch cannot be imported).
+"""
+
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
+from pathlib import Path
 
-from grader import build as build_mod
 from grader import manifest as manifest_mod
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_GRADER = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    pass
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader")
-    sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build")
-    b.add_argument("--check", action="store_true")
-    b.add_argument("--force", action="store_true")
-    b.add_argument("--kata", action="append")
+    parser = _parser()
     args = parser.parse_args(argv)
-    manifest = manifest_mod.load()
-    for r in build_mod.build(manifest, args.kata, check=args.check, force=args.force):
-        print(r.kata.id, r.action, r.message)
-    return 0
+    try:
+        manifest = manifest_mod.load(Path(args.manifest) if args.manifest else None)
+        return args.handler(args, manifest)
+    except UsageError as err:
+        print(f"python -m grader {args.command}: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except manifest_mod.ManifestError as err:
+        print(f"python -m grader: bad manifest: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except _grader_errors() as err:
+        print(f"python -m grader {args.command}: cannot grade: {err}", file=sys.stderr)
+        return EXIT_GRADER
+
+
+def _grader_errors():
+    from grader.runner.supervisor import GraderError
+
+    return GraderError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m grader",
+        description="pytorch-katas: build stubs, grade submissions, lint the kit.")
+    parser.add_argument("--manifest", help="path to katas.toml (default: the kit's own)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    grade = sub.add_parser("grade", help="grade a submission directory with the hidden tests")
+    grade.add_argument("submission", help="directory laid out like exercises/")
+    _add_kata_option(grade)
+    grade.add_argument("--format", choices=_format_names(), default="text")
+    grade.add_argument("-o", "--output", help="write the report to this file instead of stdout")
+    _add_run_options(grade)
+    grade.set_defaults(handler=cmd_grade)
+
+    build = sub.add_parser("build", help="generate exercises/ from solutions/")
+    _add_kata_option(build)
+    build.add_argument("--check", action="store_true", help="fail if an exercise is stale")
+    build.add_argument("--force", action="store_true", help="overwrite edited exercises too")
+    build.set_defaults(handler=cmd_build)
+
+    lint = sub.add_parser("lint", help="prove every kata is gradeable")
+    _add_kata_option(lint)
+    lint.add_argument("--corpus", action="store_true",
+                      help="also grade the mistakes corpus (slower)")
+    _add_run_options(lint)
+    lint.set_defaults(handler=cmd_lint)
+
+    lst = sub.add_parser("list", help="the katas in order, with points")
+    lst.set_defaults(handler=cmd_list)
+    return parser
+
+
+def _format_names() -> list[str]:
+    return ["text", "json", "gradescope", "junit", "csv"]
+
+
+def _add_kata_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--kata", action="append", metavar="ID",
+                        help="only this kata (repeatable); default: all")
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jobs", "-j", type=int, default=0,
+                        help="katas graded in parallel (default: one per core)")
+    parser.add_argument("--timeout", type=int, default=None,
+                        help="hard time limit per kata in seconds (default: the manifest's)")
+
+
+def _select(manifest, ids):
+    try:
+        return manifest.select(ids)
+    except KeyError as err:
+        raise UsageError(f"unknown kata id(s): {err.args[0]} (see `python -m grader list`)") from None
+
+
+def _submission_dir(text: str) -> Path:
+    path = Path(text)
+    if not path.exists():
+        raise UsageError(f"{text}: no such directory")
+    if not path.is_dir():
+        raise UsageError(f"{text}: not a directory (pass the folder that holds <chapter>/<kata>.py files)")
+    return path
+
+
+def _options(args):
+    from grader.runner.supervisor import Options
+
+    if args.jobs < 0:
+        raise UsageError("--jobs must be 0 (one per core) or more")
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    return Options(jobs=args.jobs, timeout=args.timeout)
+
+
+def write_output(text: str, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    target = Path(output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, target)
+
+
+def progress_printer(total: int):
+    done = [0]
+
+    def on_done(result) -> None:
+        done[0] += 1
+        print(f"[{done[0]}/{total}] {result.kata_id}: {result.score:g}/{result.max_score:g}",
+              file=sys.stderr, flush=True)
+
+    return on_done
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def cmd_grade(args, manifest) -> int:
+    from grader.formats import RENDERERS
+    from grader.runner import supervisor
+
+    submission = _submission_dir(args.submission)
+    katas = _select(manifest, args.kata)
+    options = _options(args)
+    print(f"grading {len(katas)} kata(s) of {args.submission} ...", file=sys.stderr, flush=True)
+    report = supervisor.grade(manifest, submission, katas, options, label=args.submission,
+                              on_done=progress_printer(len(katas)))
+    write_output(RENDERERS[args.format](report), args.output)
+    if args.output:
+        print(f"{report.score:g}/{report.max_score:g} points; report written to {args.output}",
+              file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_build(args, manifest) -> int:
+    from grader import build
+
+    _select(manifest, args.kata)  # unknown ids are a usage error
+    results = build.build(manifest, args.kata, check=args.check, force=args.force)
+    bad = False
+    for result in results:
+        if result.action in ("stale", "kept-edits"):
+            print(f"{result.kata.id}: {result.message}", file=sys.stderr)
+            bad = bad or result.action == "stale"
+        elif result.action == "written":
+            print(f"{result.kata.id}: wrote {result.kata.exercise.relative_to(manifest.root)}")
+    if args.check:
+        print("exercises are stale: run `python -m grader build`" if bad
+              else f"{len(results)} exercises up to date", file=sys.stderr)
+    return EXIT_CHECK_FAILED if bad else EXIT_OK
+
+
+def cmd_lint(args, manifest) -> int:
+    from grader import lint
+
+    katas = _select(manifest, args.kata)
+    problems = lint.lint(manifest, katas, _options(args), corpus=args.corpus,
+                         log=lambda line: print(line, file=sys.stderr, flush=True))
+    for problem in problems:
+        print(f"lint: {problem}")
+    if problems:
+        print(f"{len(problems)} problem(s)", file=sys.stderr)
+        return EXIT_CHECK_FAILED
+    print(f"{len(katas)} katas ok")
+    return EXIT_OK
+
+
+def cmd_list(args, manifest) -> int:
+    width = max(len(k.id) for k in manifest.katas)
+    for number, kata in enumerate(manifest.katas, start=1):
+        print(f"{number:2}. {kata.id.ljust(width)}  {kata.points:3} pts  {kata.topic:20}  {kata.title}")
+    print(f"{len(manifest.katas)} katas, {sum(k.points for k in manifest.katas)} points")
+    return EXIT_OK

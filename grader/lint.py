@@ -1,0 +1,122 @@
+"""`python -m grader lint`: prove every kata is gradeable before anything ships.
+
+For each kata: its files exist, every solution region says what to write (a TODO line), the
+exercise is up to date, the stub scores 0 with "not implemented" (not an error), the solution
+scores full marks, and the mistakes corpus holds enough cases. With `corpus=True`, every
+mistake is graded too: it must lose points with its FEEDBACK words; every alternate must
+score full marks.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from grader import build, corpus
+from grader.manifest import Kata, Manifest
+from grader.results import KataResult, KataStatus
+
+MIN_MISTAKES = 8
+
+
+def static_problems(kata: Kata) -> list[str]:
+    problems = []
+    for label, path in (("solution", kata.solution), ("exercise", kata.exercise),
+                        ("public tests", kata.public_tests), ("hidden tests", kata.hidden_tests)):
+        if not path.is_file():
+            problems.append(f"{kata.id}: {label} missing ({path.relative_to(kata.root)})")
+    if problems:
+        return problems
+    try:
+        regions = build.find_regions(kata.solution.read_text(encoding="utf-8"), str(kata.solution))
+    except build.StubError as err:
+        return [f"{kata.id}: {err}"]
+    if not regions:
+        problems.append(f"{kata.id}: the solution has no solution region")
+    for region in regions:
+        if not region.todo:
+            problems.append(f"{kata.id}: solution region at line {region.begin_line} has no "
+                            "'# TODO:' line saying what to write")
+    result = build.build_kata(kata, check=True)
+    if result.action == "stale":
+        problems.append(f"{kata.id}: {result.message}")
+    try:
+        cases = corpus.cases_for(kata)
+    except corpus.CorpusError as err:
+        return problems + [f"{kata.id}: {err}"]
+    mistakes = sum(1 for c in cases if c.kind == "mistake")
+    if mistakes < MIN_MISTAKES:
+        problems.append(f"{kata.id}: {mistakes} mistakes in {kata.mistakes_dir.relative_to(kata.root)}"
+                        f" (at least {MIN_MISTAKES} needed)")
+    return problems
+
+
+def lint(manifest: Manifest, katas: tuple[Kata, ...], options, corpus: bool = False,
+         log: Callable[[str], None] = lambda _line: None) -> list[str]:
+    from grader.runner import supervisor
+
+    problems = [p for kata in katas for p in static_problems(kata)]
+    gradeable = tuple(k for k in katas if k.solution.is_file() and k.exercise.is_file()
+                      and k.hidden_tests.is_file())
+    log(f"grading {len(gradeable)} solutions and stubs ...")
+    root = manifest.root
+    work = [(root / "solutions", k) for k in gradeable] + [(root / "exercises", k) for k in gradeable]
+    cases = _corpus_cases(gradeable) if corpus else []
+    with tempfile.TemporaryDirectory(prefix="katas-corpus-") as tmp:
+        for index, case in enumerate(cases):
+            work.append((_case_submission(Path(tmp), index, case), manifest.get(case.kata_id)))
+        fork = supervisor.use_fork(options)
+        supervisor.prepare(fork)
+        results = supervisor.run_jobs(manifest, work, options, fork)
+    n = len(gradeable)
+    for kata, (result, _) in zip(gradeable, results[:n]):
+        problems += solution_problems(kata, result)
+    for kata, (result, _) in zip(gradeable, results[n:2 * n]):
+        problems += stub_problems(kata, result)
+    for case, (result, _) in zip(cases, results[2 * n:]):
+        problems += case_problems(case, result)
+    return problems
+
+
+def solution_problems(kata: Kata, result: KataResult) -> list[str]:
+    if result.score != result.max_score or result.error or not result.tests:
+        return [f"{kata.id}: the solution scores {result.score:g}/{result.max_score:g}: "
+                f"{result.feedback or 'no tests ran'}"]
+    return []
+
+
+def stub_problems(kata: Kata, result: KataResult) -> list[str]:
+    if result.status != KataStatus.NOT_IMPLEMENTED:
+        return [f"{kata.id}: the stub should score 0 with 'not implemented' on every test, got "
+                f"{result.score:g} ({result.status.value}): {result.feedback}"]
+    return []
+
+
+def case_problems(case: corpus.CorpusCase, result: KataResult) -> list[str]:
+    where = f"{case.kata_id}: {case.path.name}"
+    if case.kind == "alternate":
+        if result.score != result.max_score or result.error:
+            return [f"{where}: an alternate must score full marks, got "
+                    f"{result.score:g}/{result.max_score:g}: {result.feedback}"]
+        return []
+    if result.score >= result.max_score:
+        return [f"{where}: the mistake ({case.description}) is not caught: full marks"]
+    text = "\n".join([result.error] + [t.message for t in result.tests])
+    missing = corpus.missing_feedback(case, text)
+    if missing:
+        return [f"{where}: the feedback does not say {missing}; it says: {result.feedback[:300]}"]
+    return []
+
+
+def _corpus_cases(katas: tuple[Kata, ...]) -> list[corpus.CorpusCase]:
+    return [case for kata in katas for case in corpus.cases_for(kata)]
+
+
+def _case_submission(tmp: Path, index: int, case: corpus.CorpusCase) -> Path:
+    root = tmp / f"case{index:04d}"
+    target = root / f"{case.kata_id}.py"
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(case.path, target)
+    return root

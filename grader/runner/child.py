@@ -1,0 +1,90 @@
+"""A grading child: isolate, run one kata's tests under pytest, report over the channel, exit.
+
+Reached either by fork from the supervisor (torch and pytest already imported: fast) or, as a
+fallback, spawned as `python -I -c ...` reading the job from stdin. Either way it ends with
+`os._exit`, so no `atexit` handler or finaliser that a submission registered ever runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+INI = Path(__file__).with_name("grading.ini")
+
+
+@dataclass(frozen=True)
+class Job:
+    kata_id: str
+    submission: str  # absolute path of the submission directory
+    tests: tuple[str, ...]  # absolute paths of the test files
+    kit_root: str  # rootdir for pytest (node ids are relative to it)
+    test_timeout: int  # pytest-timeout, per test
+    cpu_seconds: int
+    memory_bytes: int | None
+    scratch: str
+    result_fd: int
+    protected: tuple[str, ...] = ()  # paths the submission must not read (tests, solutions, ...)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Job:
+        data = json.loads(text)
+        data["tests"] = tuple(data["tests"])
+        data["protected"] = tuple(data.get("protected", ()))
+        return cls(**data)
+
+
+def run(job: Job, key: bytes) -> None:
+    """Never returns."""
+    status = 70
+    try:
+        status = _run(job, key)
+    except BaseException:  # noqa: BLE001 - whatever happens, the child exits here
+        status = 71
+    finally:
+        os._exit(status)
+
+
+def _run(job: Job, key: bytes) -> int:
+    from grader.runner import sandbox
+
+    isolation = sandbox.Isolation()
+    sandbox.enter(Path(job.scratch), job.result_fd, job.cpu_seconds, job.memory_bytes, isolation)
+
+    import pytest
+    import torch
+    import torch._dynamo  # noqa: F401 - loaded by most katas anyway; it re-wraps torch functions
+
+    from grader.runner import guard
+    from grader.runner.reporter import Reporter
+
+    torch.set_num_threads(1)
+    reporter = Reporter(job.result_fd, key)
+    reporter.send({"type": "start", "isolation": isolation.layers, "missing": isolation.missing,
+                   "cuda": bool(torch.cuda.is_available())})
+    lockdown = guard.Lockdown(job, reporter)
+    args = [
+        *job.tests,
+        "-c", str(INI),
+        "--rootdir", job.kit_root,
+        "-p", "grader.plugin",
+        "--submission", job.submission,
+        "-o", f"timeout={job.test_timeout}",
+    ]
+    del key
+    exit_code = pytest.main(args, plugins=[reporter, lockdown])
+    return 0 if int(exit_code) in (0, 1) else 3
+
+
+def main() -> None:
+    """Spawn entry: the job, then the key (hex), on stdin."""
+    job_line = sys.stdin.readline()
+    key_line = sys.stdin.readline()
+    job = Job.from_json(job_line)
+    run(job, bytes.fromhex(key_line.strip()))

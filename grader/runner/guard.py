@@ -1,0 +1,266 @@
+"""Guards inside a grading child, armed after collection and before any submission code runs.
+
+- `Snapshot`: the identity of every function and type the checks rely on (torch, Tensor,
+  nn.Module, F, torch.testing, builtins, pytest, the grader's own modules), taken before the
+  submission is imported and compared after every test. A replaced name, an active
+  torch-function or dispatch mode, or a trace/profile hook left behind means tampering: the kata
+  scores 0 with the names in the reason.
+- `Lockdown`: a pytest plugin that, once collection is done, pre-reads the test sources (so
+  failure reports never need to open them again), applies Landlock where the kernel has it, and
+  installs an audit hook (PEP 578) that refuses, for the rest of the process:
+  opening the kit's tests, solutions and .git or other submissions; writing, renaming or
+  deleting outside the scratch dir; subprocesses, exec, fork, signals to other processes;
+  sockets; ctypes. While submission code is on the stack it also refuses frame and gc
+  introspection (sys._getframe, tb_frame/gi_frame/cr_frame, gc.get_referrers/objects), the
+  ways to reach the test's locals or the reporter.
+"""
+
+from __future__ import annotations
+
+import builtins
+import linecache
+import os
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from grader.runner import landlock
+
+
+class Snapshot:
+    def __init__(self, watched: dict[str, dict[str, int]], tensor_subclasses: set[int]):
+        self._watched = watched
+        self._subclasses = tensor_subclasses
+
+    @staticmethod
+    def _namespaces() -> dict[str, object]:
+        import torch
+        import torch.nn.functional as F
+        import torch.testing
+
+        import grader.checks
+        import grader.feedback
+        import grader.plugin
+        import grader.runner.protocol
+        import grader.runner.reporter
+
+        return {
+            "torch": torch, "torch.Tensor": torch.Tensor, "torch.nn.Module": torch.nn.Module,
+            "torch.nn.functional": F, "torch.testing": torch.testing, "builtins": builtins,
+            "pytest": pytest, "grader.checks": grader.checks, "grader.plugin": grader.plugin,
+            "grader.feedback": grader.feedback, "grader.runner.reporter": grader.runner.reporter,
+            "grader.runner.reporter.Reporter": grader.runner.reporter.Reporter,
+            "grader.runner.protocol": grader.runner.protocol, "os": os,
+        }
+
+    @classmethod
+    def take(cls) -> Snapshot:
+        import torch
+
+        watched = {}
+        for label, namespace in cls._namespaces().items():
+            members = vars(namespace)
+            watched[label] = {name: id(value) for name, value in list(members.items())}
+        subclasses = {id(c) for c in _all_subclasses(torch.Tensor)}
+        return cls(watched, subclasses)
+
+    def changes(self) -> list[str]:
+        """What differs from the snapshot, in words (empty when nothing was tampered with)."""
+        import torch
+
+        problems: list[str] = []
+        for label, namespace in self._namespaces().items():
+            members = vars(namespace)
+            for name, ident in self._watched[label].items():
+                if name not in members:
+                    problems.append(f"{label}.{name} was deleted")
+                elif id(members[name]) != ident:
+                    problems.append(f"{label}.{name} was replaced")
+        for cls_ in _all_subclasses(torch.Tensor):
+            if id(cls_) not in self._subclasses and not cls_.__module__.startswith("torch"):
+                problems.append(f"a torch.Tensor subclass {cls_.__qualname__} was defined")
+        if torch._C._len_torch_function_stack() > 0:
+            problems.append("a torch function mode was left active")
+        if hasattr(torch._C, "_len_torch_dispatch_stack") and torch._C._len_torch_dispatch_stack() > 0:
+            problems.append("a torch dispatch mode was left active")
+        if sys.gettrace() is not None or sys.getprofile() is not None:
+            problems.append("a trace or profile hook was installed")
+        return problems[:20]
+
+
+def _all_subclasses(cls: type) -> list[type]:
+    seen, stack = [], [cls]
+    while stack:
+        for sub in type.__subclasses__(stack.pop()):
+            if sub not in seen:
+                seen.append(sub)
+                stack.append(sub)
+    return seen
+
+
+# ---------------------------------------------------------------------------------------------
+
+_DENIED_ALWAYS = (
+    "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
+    "os.forkpty", "pty.spawn", "os.kill", "os.killpg", "signal.pthread_kill",
+    "socket.__new__", "socket.bind", "socket.connect", "socket.getaddrinfo", "socket.sendto",
+    "ctypes.dlopen", "ctypes.dlsym", "ctypes.cdata", "ctypes.call_function", "ctypes.addressof",
+    "ctypes.string_at", "ctypes.wstring_at", "ctypes.set_errno", "sys.addaudithook",
+    "sys.settrace", "sys.setprofile", "sys.remote_exec", "os.setns", "os.unshare",
+    "os.add_dll_directory", "winreg.OpenKey", "_winapi.CreateProcess", "mmap.__new__",
+)
+_INTROSPECTION = ("sys._getframe", "sys._current_frames", "gc.get_referrers",
+                  "gc.get_referents", "gc.get_objects", "sys._current_exceptions")
+_FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"})
+# Standard-library callers that read frames only for metadata (a class's __module__).
+_HARMLESS_FRAME_CALLERS = ("collections", "typing", "enum", "dataclasses", "abc", "functools",
+                           "warnings", "re", "string", "torch")
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+
+class Lockdown:
+    """pytest plugin: arm the guards after collection."""
+
+    def __init__(self, job, reporter) -> None:
+        self._job = job
+        self._reporter = reporter
+        self._submission = os.path.realpath(job.submission)
+        self._scratch = os.path.realpath(job.scratch)
+        self._protected = tuple(os.path.realpath(p) for p in job.protected)
+        self._state = threading.local()
+        self._armed = False
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        for item in session.items:  # failure reports read test sources: cache them now
+            linecache.getlines(str(item.path))
+        self._preimport()
+        self._reporter.watch_integrity(Snapshot.take().changes)
+        layers, missing = [], []
+        applied = landlock.restrict(
+            read_only=self._readable_paths(), read_write=[self._scratch, "/dev/null"]
+        )
+        if applied:
+            layers.append(f"Landlock (ABI {applied}): files outside the submission, the Python "
+                          "installation and the scratch dir are unreadable; TCP denied")
+        else:
+            missing.append("Landlock (not supported by this kernel)")
+        sys.addaudithook(self._hook)
+        self._armed = True
+        layers.append("audit hook: no reading tests/solutions, no subprocess, sockets, ctypes, "
+                      "signals or frame introspection from submission code")
+        self._reporter.send({"type": "armed", "isolation": layers, "missing": missing})
+
+    @staticmethod
+    def _preimport() -> None:
+        """Modules that reporting may import lazily, loaded while files are still readable."""
+        import _pytest.assertion.util  # noqa: F401
+        import _pytest.timing  # noqa: F401
+        import difflib  # noqa: F401
+        import pprint  # noqa: F401
+
+    def _readable_paths(self) -> list[str]:
+        import grader
+
+        paths = {self._submission, os.path.dirname(os.path.realpath(grader.__file__)),
+                 os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix),
+                 os.path.realpath(sys.exec_prefix),
+                 "/usr", "/lib", "/lib64", "/lib32", "/bin", "/etc", "/proc", "/sys", "/dev",
+                 "/opt"}
+        kit = os.path.realpath(self._job.kit_root)
+        for entry in sys.path:
+            real = os.path.realpath(entry) if entry else ""
+            if real and os.path.isdir(real) and real != kit and not _inside(kit, real):
+                paths.add(real)
+        return [p for p in paths if os.path.exists(p)]
+
+    # -- the audit hook ------------------------------------------------------------------------
+    def _hook(self, event: str, args: tuple) -> None:
+        if getattr(self._state, "busy", False):
+            return
+        self._state.busy = True
+        try:
+            reason = self._check(event, args)
+        finally:
+            self._state.busy = False
+        if reason:
+            raise PermissionError(f"blocked by the grader: {reason}")
+
+    def _check(self, event: str, args: tuple) -> str | None:
+        if event == "open":
+            return self._check_open(args)
+        if event in ("os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown",
+                     "os.link", "os.symlink", "os.truncate", "os.utime", "shutil.rmtree",
+                     "shutil.move", "os.replace"):
+            for path in args[:2]:
+                if isinstance(path, (str, bytes, os.PathLike)) and not self._writable(path):
+                    return f"{event} outside the scratch directory"
+            return None
+        if event in ("os.listdir", "os.scandir", "glob.glob", "os.walk"):
+            path = args[0] if args else "."
+            if isinstance(path, (str, bytes, os.PathLike)) and self._is_protected(path):
+                return f"listing {os.fsdecode(path)}"
+            return None
+        if event.startswith(_DENIED_ALWAYS):
+            return event
+        if event in _INTROSPECTION or (event == "object.__getattr__" and len(args) > 1
+                                       and args[1] in _FRAME_ATTRS):
+            if self._submission_on_stack() and not self._harmless_caller():
+                return f"{event} {args[1] if event == 'object.__getattr__' else ''}".strip()
+        return None
+
+    def _check_open(self, args: tuple) -> str | None:
+        path, mode, flags = (list(args) + [None, None, None])[:3]
+        if path is None or isinstance(path, int):
+            return None
+        if self._is_protected(path):
+            return f"opening {os.fsdecode(path)}"
+        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+            isinstance(flags, int) and flags & _WRITE_FLAGS)
+        if writing and not self._writable(path):
+            return f"writing {os.fsdecode(path)} (only the scratch directory is writable)"
+        return None
+
+    def _real(self, path) -> str:
+        return os.path.realpath(os.fsdecode(path))
+
+    def _is_protected(self, path) -> bool:
+        real = self._real(path)
+        if real == self._submission or _inside(self._submission, real):
+            return False
+        return any(real == p or _inside(p, real) for p in self._protected)
+
+    def _writable(self, path) -> bool:
+        real = self._real(path)
+        return real == "/dev/null" or real == self._scratch or _inside(self._scratch, real)
+
+    def _submission_on_stack(self) -> bool:
+        frame = sys._getframe(2)
+        prefix = self._submission + os.sep
+        while frame is not None:
+            if frame.f_code.co_filename.startswith(prefix):
+                return True
+            frame = frame.f_back
+        return False
+
+    @staticmethod
+    def _harmless_caller() -> bool:
+        # 0: here, 1: _check, 2: _hook, 3: the code that triggered the event
+        frame = sys._getframe(3)
+        module = frame.f_globals.get("__name__", "") if frame is not None else ""
+        return module.split(".")[0] in _HARMLESS_FRAME_CALLERS
+
+
+def _inside(parent: str, child: str) -> bool:
+    return child.startswith(parent.rstrip(os.sep) + os.sep)
+
+
+def protected_paths(kit_root: Path, submission: Path, others_root: Path | None) -> tuple[str, ...]:
+    """What a submission may not read: the kit's tests, solutions and VCS data, and (in a batch)
+    the other students' folders."""
+    paths = [kit_root / "tests", kit_root / "solutions", kit_root / ".git"]
+    if others_root is not None:
+        paths.append(others_root)
+    return tuple(str(p) for p in paths)

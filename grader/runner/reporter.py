@@ -1,0 +1,130 @@
+"""The pytest plugin inside a grading child: test outcomes out, over the signed channel.
+
+Events, in order: `collected` (every test with its weight and gpu flag, sent before any submission
+code runs), one `result` per test, `integrity` if a check was tampered with, then `done`.
+Nothing here reads what the submission prints.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+
+from grader.plugin import NOT_GRADED_HERE, kata_id_for
+from grader.runner import protocol
+
+SKIPPED_IS_FAILURE = ("the test was skipped, and a skip is not a pass: does your code call "
+                      "pytest.skip() or pytest.xfail()?")
+
+
+def test_title(item: pytest.Item) -> str:
+    """`<kata id>: <first line of the test's docstring>` (or its name), plus `[param]`."""
+    doc = getattr(getattr(item, "obj", None), "__doc__", None) or ""
+    words = doc.strip().splitlines()[0].strip() if doc.strip() else ""
+    base = getattr(item, "originalname", None) or item.name
+    words = words or base.removeprefix("test_").replace("_", " ")
+    callspec = getattr(item, "callspec", None)
+    suffix = f" [{callspec.id}]" if callspec is not None else ""
+    return f"{kata_id_for(item)}: {words}{suffix}"
+
+
+def test_id(item: pytest.Item) -> str:
+    return f"{kata_id_for(item)}::{item.nodeid.split('::', 1)[-1]}"
+
+
+class Reporter:
+    def __init__(self, fd: int, key: bytes):
+        self._fd = fd
+        self._key = key
+        self._seq = 0
+        self._integrity: Callable[[], list[str]] | None = None
+        self._items: dict[str, pytest.Item] = {}
+        self._phases: dict[str, list[pytest.TestReport]] = {}
+        self._tampered = False
+
+    # -- channel -------------------------------------------------------------------------
+    def send(self, event: dict) -> None:
+        self._seq += 1
+        line = protocol.sign(self._key, {**event, "seq": self._seq})
+        view = memoryview(line)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+
+    def watch_integrity(self, changes: Callable[[], list[str]]) -> None:
+        """After each test, `changes()` lists what was tampered with (empty: nothing)."""
+        self._integrity = changes
+
+    # -- hooks ---------------------------------------------------------------------------
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        tests = []
+        for item in session.items:
+            self._items[item.nodeid] = item
+            weight = item.get_closest_marker("weight")
+            tests.append({
+                "id": test_id(item),
+                "name": test_title(item),
+                "weight": float(weight.args[0]) if weight and weight.args else 1.0,
+                "gpu": item.get_closest_marker("gpu") is not None,
+            })
+        self.send({"type": "collected", "tests": tests})
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.send({"type": "collect_error", "where": report.nodeid,
+                       "message": str(report.longrepr)[-2000:]})
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self._phases.setdefault(report.nodeid, []).append(report)
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        if self._tampered:
+            return
+        problems = self._integrity() if self._integrity else []
+        if problems:
+            self._tampered = True
+            self.send({"type": "integrity", "test": nodeid, "problems": problems})
+            return
+        item = self._items.get(nodeid)
+        if item is None:
+            return
+        self.send({"type": "result", "id": test_id(item), **self._outcome(item, self._phases.get(nodeid, []))})
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self.send({"type": "done", "exitstatus": int(exitstatus)})
+
+    # -- outcome of one test ---------------------------------------------------------------
+    @staticmethod
+    def _outcome(item: pytest.Item, reports: list[pytest.TestReport]) -> dict:
+        for report in reports:
+            if report.failed:
+                return {
+                    "outcome": "failed",
+                    "message": getattr(report, "kata_feedback", None) or _longrepr(report),
+                    "not_implemented": bool(getattr(report, "kata_not_implemented", False)),
+                }
+        for report in reports:
+            if report.skipped:
+                reason = _skip_reason(report)
+                if item.get_closest_marker("gpu") is not None and reason == NOT_GRADED_HERE \
+                        and not hasattr(report, "wasxfail"):
+                    return {"outcome": "not_gradable", "message": NOT_GRADED_HERE}
+                return {"outcome": "failed", "message": SKIPPED_IS_FAILURE}
+        if any(r.when == "call" and r.passed for r in reports):
+            return {"outcome": "passed", "message": ""}
+        return {"outcome": "failed", "message": "the test did not run to the end"}
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def _longrepr(report: pytest.TestReport) -> str:
+    text = str(report.longrepr or "").strip()
+    return text.splitlines()[-1] if text else "failed"
