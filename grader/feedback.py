@@ -70,6 +70,8 @@ COMMON_ERRORS: tuple[tuple[str, str], ...] = (
      r"Input type .* and weight type .* should be the same|same dtype",
      "tensors of different dtypes were combined: create new tensors with dtype=x.dtype "
      "(or use *_like) and move inputs with .to(dtype)"),
+    (r"can't allocate memory|not enough memory|out of memory|MemoryError",
+     "ran out of memory: a tensor far larger than needed? Check the shapes you create"),
     (r"RecursionError|maximum recursion depth", "infinite recursion: check the recursive call reaches a base case"),
 )
 
