@@ -106,7 +106,7 @@ def make_stub(solution: str, kata_id: str) -> str:
 @dataclass(frozen=True)
 class BuildResult:
     kata: Kata
-    action: str  # "written", "unchanged", "stale", "kept-edits"
+    action: str  # "written", "unchanged", "stale", "kept-edits", "missing"
     message: str = ""
 
 
@@ -121,7 +121,12 @@ def build_kata(kata: Kata, check: bool = False, force: bool = False) -> BuildRes
     apart the generated stub from edits by comparing with what it would generate, and an edited
     file is kept unless forced.
     """
-    wanted = make_stub(kata.solution.read_text(encoding="utf-8"), kata.id)
+    if not kata.solution.is_file():
+        return BuildResult(kata, "missing", f"{kata.solution} is missing: write the solution first")
+    try:
+        wanted = make_stub(kata.solution.read_text(encoding="utf-8"), kata.id)
+    except StubError as err:
+        return BuildResult(kata, "missing", str(err))
     current = kata.exercise.read_text(encoding="utf-8") if kata.exercise.exists() else None
     if current == wanted:
         return BuildResult(kata, "unchanged")

@@ -173,9 +173,9 @@ def cmd_build(args, manifest) -> int:
     results = build.build(manifest, args.kata, check=args.check, force=args.force)
     bad = False
     for result in results:
-        if result.action in ("stale", "kept-edits"):
+        if result.action in ("stale", "kept-edits", "missing"):
             print(f"{result.kata.id}: {result.message}", file=sys.stderr)
-            bad = bad or result.action == "stale"
+            bad = bad or result.action in ("stale", "missing")
         elif result.action == "written":
             print(f"{result.kata.id}: wrote {result.kata.exercise.relative_to(manifest.root)}")
     if args.check:
