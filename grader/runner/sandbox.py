@@ -34,7 +34,7 @@ def child_environment(base: dict[str, str], scratch: Path) -> dict[str, str]:
     env.update({
         "HOME": str(scratch), "TMPDIR": str(scratch), "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-        "NO_COLOR": "1",
+        "NO_COLOR": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
     })
     return env
 

@@ -88,9 +88,32 @@ def prepare(fork: bool) -> None:
         import grader.plugin  # noqa: F401
         import grader.runner.guard  # noqa: F401
         import grader.runner.reporter  # noqa: F401
+        _warm_pytest()
     except Exception as err:  # noqa: BLE001
         raise GraderError(f"cannot import the grading dependencies: {type(err).__name__}: {err}. "
                           "Install them (make setup) and try again.") from err
+
+
+def _warm_pytest() -> None:
+    """Import the pytest internals a session loads, so each forked child finds them loaded, and
+    move everything imported so far out of the garbage collector's way (gc.freeze)."""
+    import gc
+    import importlib
+
+    for name in ("_pytest.python", "_pytest.runner", "_pytest.fixtures", "_pytest.main",
+                 "_pytest.terminal", "_pytest.capture", "_pytest.skipping", "_pytest.tmpdir",
+                 "_pytest.monkeypatch", "_pytest.recwarn", "_pytest.logging", "_pytest.faulthandler",
+                 "_pytest.assertion.rewrite", "_pytest.assertion.util", "_pytest.python_api",
+                 "_pytest.setuponly", "_pytest.setupplan", "_pytest.stepwise", "_pytest.warnings",
+                 "_pytest.helpconfig", "_pytest.mark", "_pytest.nodes", "_pytest.reports",
+                 "_pytest.pathlib", "_pytest.debugging", "_pytest.unittest", "_pytest.scope",
+                 "pytest_timeout", "difflib", "pprint"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    gc.collect()
+    gc.freeze()
 
 
 def grade(manifest: Manifest, submission: Path, katas: tuple[Kata, ...],

@@ -1,0 +1,82 @@
+"""Benchmark (not a test): grading time against a bare `import torch`, measured in one run.
+
+    .venv/bin/python benchmarks/bench_grade.py [--repeat 3] [--batch 100] [--check]
+
+Prints, each as the median of --repeat runs:
+- `python -c "import torch"`;
+- `python -m grader grade solutions` for the six foundation katas and for every kata;
+- with --batch N: grade-batch of N generated submissions (correct, stub, mistaken, crashing and
+  hanging katas mixed), its time and whether its class CSV matches grading each student alone
+  (checked for a sample);
+- with --check: `python -m grader check` of one kata (the learner's loop);
+and the ratios to the bare import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FOUNDATION = ["01_tensors/device", "02_autograd/sgd", "03_training_loop/train_step",
+              "05_fine_tuning/freeze", "06_lora/lora_linear", "07_inference/predict"]
+
+
+def timed(cmd: list[str], repeat: int, **kwargs) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, **kwargs)
+        times.append(time.perf_counter() - start)
+        if result.returncode not in (0, 1):
+            sys.exit(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stderr[-2000:]}")
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=0, help="also grade a class of N submissions")
+    parser.add_argument("--check", action="store_true", help="also time `grader check`")
+    args = parser.parse_args()
+    py = sys.executable
+    rows = []
+    bare = timed([py, "-c", "import torch"], args.repeat)
+    rows.append(("python -c 'import torch'", bare))
+    kata_args = [a for k in FOUNDATION for a in ("--kata", k)]
+    rows.append(("grade solutions (6 foundation katas)",
+                 timed([py, "-m", "grader", "grade", "solutions", *kata_args], args.repeat)))
+    rows.append(("grade solutions (all katas)", timed([py, "-m", "grader", "grade", "solutions"], args.repeat)))
+    if args.check:
+        rows.append(("check 02_autograd/sgd (learner loop)",
+                     timed([py, "-m", "grader", "check", "02_autograd/sgd", "--submission", "solutions"],
+                           args.repeat)))
+    if args.batch:
+        from benchmarks.make_class import make_class
+
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            students = make_class(Path(tmp) / "class", args.batch)
+            start = time.perf_counter()
+            result = subprocess.run([py, "-m", "grader", "grade-batch", str(students), "-o",
+                                     str(Path(tmp) / "out"), "--timeout", "10"], cwd=ROOT,
+                                    capture_output=True, text=True)
+            elapsed = time.perf_counter() - start
+            if result.returncode != 0:
+                sys.exit(f"grade-batch failed:\n{result.stderr[-3000:]}")
+            rows.append((f"grade-batch of {args.batch} submissions", elapsed))
+    width = max(len(name) for name, _ in rows)
+    print(f"{'what'.ljust(width)}  seconds  x import torch")
+    for name, seconds in rows:
+        print(f"{name.ljust(width)}  {seconds:7.2f}  {seconds / bare:6.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())
