@@ -62,21 +62,22 @@ def lint(manifest: Manifest, katas: tuple[Kata, ...], options, corpus: bool = Fa
                       and k.hidden_tests.is_file())
     log(f"grading {len(gradeable)} solutions and stubs ...")
     root = manifest.root
-    work = [(root / "solutions", k) for k in gradeable] + [(root / "exercises", k) for k in gradeable]
+    work = [(root / "solutions", gradeable), (root / "exercises", gradeable)]
     cases = _corpus_cases(gradeable) if corpus else []
+    if cases:
+        log(f"grading {len(cases)} corpus cases ...")
     with tempfile.TemporaryDirectory(prefix="katas-corpus-") as tmp:
         for index, case in enumerate(cases):
-            work.append((_case_submission(Path(tmp), index, case), manifest.get(case.kata_id)))
+            work.append((_case_submission(Path(tmp), index, case), (manifest.get(case.kata_id),)))
         fork = supervisor.use_fork(options)
         supervisor.prepare(fork)
-        results = supervisor.run_jobs(manifest, work, options, fork)
-    n = len(gradeable)
-    for kata, (result, _) in zip(gradeable, results[:n]):
+        graded = supervisor.run_work(manifest, work, options, fork)
+    for kata, result in zip(gradeable, graded[0].katas):
         problems += solution_problems(kata, result)
-    for kata, (result, _) in zip(gradeable, results[n:2 * n]):
+    for kata, result in zip(gradeable, graded[1].katas):
         problems += stub_problems(kata, result)
-    for case, (result, _) in zip(cases, results[2 * n:]):
-        problems += case_problems(case, result)
+    for case, item in zip(cases, graded[2:]):
+        problems += case_problems(case, item.katas[0])
     return problems
 
 

@@ -1,4 +1,4 @@
-"""A grading child: isolate, run one kata's tests under pytest, report over the channel, exit.
+"""A grading child: isolate, run some katas of one submission under pytest, report, exit.
 
 Reached either by fork from the supervisor (torch and pytest already imported: fast) or, as a
 fallback, spawned as `python -I -c ...` reading the job from stdin. Either way it ends with
@@ -18,7 +18,7 @@ INI = Path(__file__).with_name("grading.ini")
 
 @dataclass(frozen=True)
 class Job:
-    kata_id: str
+    kata_ids: tuple[str, ...]
     submission: str  # absolute path of the submission directory
     tests: tuple[str, ...]  # absolute paths of the test files
     kit_root: str  # rootdir for pytest (node ids are relative to it)
@@ -36,6 +36,7 @@ class Job:
     def from_json(cls, text: str) -> Job:
         data = json.loads(text)
         data["tests"] = tuple(data["tests"])
+        data["kata_ids"] = tuple(data["kata_ids"])
         data["protected"] = tuple(data.get("protected", ()))
         return cls(**data)
 

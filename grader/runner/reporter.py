@@ -1,8 +1,9 @@
 """The pytest plugin inside a grading child: test outcomes out, over the signed channel.
 
-Events, in order: `collected` (every test with its weight and gpu flag, sent before any submission
-code runs), one `result` per test, `integrity` if a check was tampered with, then `done`.
-Nothing here reads what the submission prints.
+Events, in order: `collected` (every test with its kata, weight and gpu flag, sent before any
+submission code runs); for each kata, `begin` then one `result` per test; `done` at the end.
+If a check was tampered with, `integrity` is sent and the child exits at once: nothing it would
+report afterwards could be trusted. Nothing here reads what the submission prints.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class Reporter:
         self._integrity: Callable[[], list[str]] | None = None
         self._items: dict[str, pytest.Item] = {}
         self._phases: dict[str, list[pytest.TestReport]] = {}
-        self._tampered = False
+        self._current_kata: str | None = None
 
     # -- channel -------------------------------------------------------------------------
     def send(self, event: dict) -> None:
@@ -66,6 +67,7 @@ class Reporter:
             weight = item.get_closest_marker("weight")
             tests.append({
                 "id": test_id(item),
+                "kata": kata_id_for(item),
                 "name": test_title(item),
                 "weight": float(weight.args[0]) if weight and weight.args else 1.0,
                 "gpu": item.get_closest_marker("gpu") is not None,
@@ -77,17 +79,22 @@ class Reporter:
             self.send({"type": "collect_error", "where": report.nodeid,
                        "message": str(report.longrepr)[-2000:]})
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        item = self._items.get(nodeid)
+        kata = kata_id_for(item) if item is not None else None
+        if kata is not None and kata != self._current_kata:
+            self._current_kata = kata
+            self.send({"type": "begin", "kata": kata})
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self._phases.setdefault(report.nodeid, []).append(report)
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
-        if self._tampered:
-            return
         problems = self._integrity() if self._integrity else []
         if problems:
-            self._tampered = True
             self.send({"type": "integrity", "test": nodeid, "problems": problems})
-            return
+            os._exit(0)  # the rest of this process is untrusted; the supervisor regrades the rest
         item = self._items.get(nodeid)
         if item is None:
             return

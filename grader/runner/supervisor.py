@@ -1,9 +1,16 @@
-"""The supervisor: one child per kata, a hard timeout, results from the signed channel only.
+"""The supervisor: children run the tests, results come from the signed channel only.
 
 It never imports submission code. In fork mode (the default where the OS has fork) it imports
-torch and pytest once, then forks a child per kata, so each child starts warm; elsewhere, or with
+torch and pytest once, then forks children, so each starts warm; elsewhere, or with
 KATAS_NO_ZYGOTE=1, it spawns `python -I` children that import them themselves. Both run the same
 child code and grade alike.
+
+A child runs several katas of one submission in one pytest session (a session costs far more than
+most katas' tests). Isolation between katas is kept by attribution: the child announces each kata
+(`begin`) before running its first test, so the supervisor applies each kata's own hard timeout,
+and when a child dies, hangs, is caught tampering or forging, only the kata it was running scores
+0 with the reason; the katas it had finished keep their results and the ones it had not begun are
+regraded in a fresh child.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from grader.runner.child import Job
 from grader.runner.guard import protected_paths
 
 MAX_EVENTS_BYTES = 8 * 1024 * 1024
+STARTUP_S = 90  # a child's time to start (a spawned one imports torch) before its first kata
 _SIGNALS = {
     signal.SIGKILL: "was killed (SIGKILL): it probably ran out of memory",
     signal.SIGSEGV: "crashed with a segmentation fault",
@@ -47,13 +55,14 @@ class Options:
     jobs: int = 0  # parallel children; 0 = one per core
     timeout: int | None = None  # hard per-kata timeout override, seconds
     memory_bytes: int | None = 6 * 1024**3
+    katas_per_child: int = 0  # 0: spread a submission's katas over the free slots
     others_root: Path | None = None  # in a batch: the folder of all submissions (unreadable)
     fork: bool | None = None  # None: fork where available unless KATAS_NO_ZYGOTE=1
 
 
 @dataclass
 class _Running:
-    kata: Kata
+    katas: tuple[Kata, ...]
     job: Job
     key: bytes
     pid: int
@@ -67,6 +76,10 @@ class _Running:
     timed_out: bool = False
     eof: bool = False
     status: tuple[str, int] | None = None  # ("exit", code) or ("signal", number)
+    work_index: int = 0
+    submission: Path = Path()
+    current: str | None = None  # the kata the child announced last
+    hard_timeouts: dict[str, int] = field(default_factory=dict)
 
 
 def use_fork(options: Options) -> bool:
@@ -122,70 +135,104 @@ def grade(manifest: Manifest, submission: Path, katas: tuple[Kata, ...],
     options = options or Options()
     fork = use_fork(options)
     prepare(fork)
-    submission = submission.resolve()
     started = time.monotonic()
-    results = run_katas(manifest, submission, katas, options, fork, on_done)
-    isolation = _isolation_summary(results)
-    cuda = any(ev.get("cuda") for r in results for ev in r[1] if ev.get("type") == "start")
+    [graded] = run_work(manifest, [(submission, katas)], options, fork,
+                        None if on_done is None else (lambda _i, result: on_done(result)))
     return Report(
         submission=label if label is not None else str(submission),
-        katas=tuple(r[0] for r in results),
-        isolation=tuple(isolation),
-        cuda_available=cuda,
+        katas=graded.katas,
+        isolation=graded.isolation,
+        cuda_available=graded.cuda,
         grader_version=grader.__version__,
         duration_s=round(time.monotonic() - started, 2),
     )
 
 
-def run_katas(manifest: Manifest, submission: Path, katas: tuple[Kata, ...], options: Options,
-              fork: bool, on_done=None) -> list[tuple[KataResult, list[dict]]]:
-    return run_jobs(manifest, [(submission, k) for k in katas], options, fork,
-                    None if on_done is None else (lambda _i, result: on_done(result)))
+@dataclass
+class Graded:
+    """What grading one work item gave: its katas' results (in the order asked), the isolation
+    layers that were active, and whether CUDA was there."""
+    katas: tuple[KataResult, ...]
+    isolation: tuple[str, ...]
+    cuda: bool
 
 
-def run_jobs(manifest: Manifest, work: list[tuple[Path, Kata]], options: Options, fork: bool,
-             on_done: Callable[[int, KataResult], None] | None = None,
-             ) -> list[tuple[KataResult, list[dict]]]:
-    """Grade each (submission, kata) pair in its own child, `options.jobs` at a time.
-    Results come back in the order of `work`; `on_done(index, result)` as each finishes."""
+def run_work(manifest: Manifest, work: list[tuple[Path, tuple[Kata, ...]]], options: Options,
+             fork: bool, on_done: Callable[[int, KataResult], None] | None = None) -> list[Graded]:
+    """Grade each (submission, katas) item; `on_done(item index, result)` as each kata ends."""
     slots = options.jobs or os.cpu_count() or 1
-    pending = list(enumerate(work))
-    running: dict[int, tuple[int, _Running]] = {}
-    finished: dict[int, tuple[KataResult, list[dict]]] = {}
+    queue: list[tuple[int, Path, tuple[Kata, ...]]] = []
+    for index, (submission, katas) in enumerate(work):
+        for chunk in _chunks(katas, _chunk_count(len(katas), len(work), slots, options)):
+            queue.append((index, submission.resolve(), chunk))
+    results: list[dict[str, KataResult]] = [{} for _ in work]
+    events: list[list[dict]] = [[] for _ in work]
+    running: dict[int, _Running] = {}
+
+    def finish(run: _Running, result: KataResult) -> None:
+        results[run.work_index][result.kata_id] = result
+        if on_done:
+            on_done(run.work_index, result)
+
     try:
-        while pending or running:
-            while pending and len(running) < slots:
-                index, (submission, kata) = pending.pop(0)
+        while queue or running:
+            while queue and len(running) < slots:
+                index, submission, chunk = queue.pop(0)
                 protected = protected_paths(manifest.root, submission, options.others_root)
-                run = _start(kata, manifest, submission.resolve(), options, fork, protected)
-                running[run.fd] = (index, run)
-            _pump({fd: run for fd, (_, run) in running.items()}, timeout=0.05)
-            for fd, (index, run) in list(running.items()):
-                if _finished(run):
-                    del running[fd]
-                    result = _result(run)
-                    finished[index] = (result, run.events)
-                    if on_done:
-                        on_done(index, result)
+                run = _start(chunk, manifest, submission, options, fork, protected)
+                run.work_index, run.submission = index, submission
+                running[run.fd] = run
+            _pump(running, timeout=0.05)
+            for fd, run in list(running.items()):
+                if not _finished(run):
+                    continue
+                del running[fd]
+                _cleanup(run)
+                events[run.work_index].extend(run.events)
+                done, leftover = _settle(run)
+                for result in done:
+                    finish(run, result)
+                if leftover:  # katas the child never began: a fresh child for them
+                    queue.insert(0, (run.work_index, run.submission, leftover))
     finally:
-        for _, run in running.values():
+        for run in running.values():
             _kill(run)
             _reap(run, block=True)
             _cleanup(run)
-    return [finished[i] for i in range(len(work))]
+    graded = []
+    for index, (_, katas) in enumerate(work):
+        cuda = any(e.get("cuda") for e in events[index] if e.get("type") == "start")
+        graded.append(Graded(tuple(results[index][k.id] for k in katas),
+                             tuple(_isolation_summary(events[index])), cuda))
+    return graded
 
 
-def _start(kata: Kata, manifest: Manifest, submission: Path, options: Options, fork: bool,
-           protected: tuple[str, ...]) -> _Running:
-    hard = options.timeout or kata.timeout
+def _chunk_count(katas: int, items: int, slots: int, options: Options) -> int:
+    if options.katas_per_child:
+        return max(1, -(-katas // options.katas_per_child))
+    if items >= slots:
+        return 1  # many submissions: one child each keeps every core busy
+    return max(1, min(katas, slots // max(items, 1)))
+
+
+def _chunks(katas: tuple[Kata, ...], count: int) -> list[tuple[Kata, ...]]:
+    """`count` groups of katas, dealt round-robin so heavy chapters spread over children."""
+    groups = [katas[i::count] for i in range(count)]
+    return [g for g in groups if g]
+
+
+def _start(katas: tuple[Kata, ...], manifest: Manifest, submission: Path, options: Options,
+           fork: bool, protected: tuple[str, ...]) -> _Running:
+    hard = _hard_timeout(katas[0], options)
     scratch = tempfile.mkdtemp(prefix="kata-")
     read_fd, write_fd = os.pipe()
-    tests = [str(kata.hidden_tests)]
     job = Job(
-        kata_id=kata.id, submission=str(submission), tests=tuple(tests),
+        kata_ids=tuple(k.id for k in katas), submission=str(submission),
+        tests=tuple(str(k.hidden_tests) for k in katas),
         kit_root=str(manifest.root), test_timeout=max(2, min(20, hard // 2)),
-        cpu_seconds=hard + 10, memory_bytes=options.memory_bytes, scratch=scratch,
-        result_fd=write_fd, protected=protected,
+        cpu_seconds=sum(_hard_timeout(k, options) for k in katas) + 10,
+        memory_bytes=options.memory_bytes, scratch=scratch, result_fd=write_fd,
+        protected=protected,
     )
     key = protocol.new_key()
     popen = None
@@ -218,7 +265,13 @@ def _start(kata: Kata, manifest: Manifest, submission: Path, options: Options, f
         pid = popen.pid
     os.close(write_fd)
     now = time.monotonic()
-    return _Running(kata, job, key, pid, read_fd, now, now + hard, popen)
+    run = _Running(katas, job, key, pid, read_fd, now, now + STARTUP_S, popen)
+    run.hard_timeouts = {k.id: _hard_timeout(k, options) for k in katas}
+    return run
+
+
+def _hard_timeout(kata: Kata, options: Options) -> int:
+    return options.timeout or kata.timeout
 
 
 def _pump(running: dict[int, _Running], timeout: float) -> None:
@@ -252,17 +305,19 @@ def _pump(running: dict[int, _Running], timeout: float) -> None:
 
 
 def _parse(run: _Running) -> None:
-    while b"\n" in run.buffer:
+    while b"\n" in run.buffer and not run.channel_error:
         line, _, rest = run.buffer.partition(b"\n")
         run.buffer = bytearray(rest)
         event = protocol.verify(run.key, bytes(line) + b"\n")
-        expected_seq = len(run.events) + 1
-        if event is None or event.get("seq") != expected_seq:
-            run.channel_error = run.channel_error or (
-                "the result channel carried a line the grader did not write "
-                "(forged or corrupted results)")
-            continue
+        if event is None or event.get("seq") != len(run.events) + 1:
+            run.channel_error = ("the result channel carried a line the grader did not write "
+                                 "(forged or corrupted results)")
+            _kill(run)  # nothing after a forged line can be trusted
+            return
         run.events.append(event)
+        if event.get("type") == "begin":  # each kata's own hard timeout runs from here
+            run.current = str(event.get("kata"))
+            run.deadline = time.monotonic() + run.hard_timeouts.get(run.current, 0)
 
 
 def _finished(run: _Running) -> bool:
@@ -327,23 +382,39 @@ def _cleanup(run: _Running) -> None:
     shutil.rmtree(run.job.scratch, ignore_errors=True)
 
 
-def _result(run: _Running) -> KataResult:
-    _cleanup(run)
+def _settle(run: _Running) -> tuple[list[KataResult], tuple[Kata, ...]]:
+    """Results for the katas this child finished or was running when it failed, and the katas
+    it never began (to be regraded in a fresh child)."""
     events = run.events
+    cuda = bool(next((e for e in events if e.get("type") == "start"), {}).get("cuda"))
     collected = next((e for e in events if e.get("type") == "collected"), None)
-    start = next((e for e in events if e.get("type") == "start"), {})
-    cuda = bool(start.get("cuda"))
+    specs = (collected or {}).get("tests", [])
     outcomes = {e.get("id"): e for e in events if e.get("type") == "result"}
-    tests = []
-    for spec in (collected or {}).get("tests", []):
-        event = outcomes.get(spec["id"])
-        tests.append(_test_result(spec, event, cuda))
-    error = _error(run, events, collected)
-    return KataResult(
-        kata_id=run.kata.id, title=run.kata.title, points=run.kata.points,
-        tests=tuple(tests), error=error,
-        duration_s=round(time.monotonic() - run.started, 2),
-    )
+    begun = {e.get("kata") for e in events if e.get("type") == "begin"}
+    done = next((e for e in events if e.get("type") == "done"), None)
+    clean = (done is not None and done.get("exitstatus") in (0, 1) and not run.channel_error
+             and not run.timed_out and run.status == ("exit", 0))
+    failure = "" if clean else _error(run, events, collected)
+    results, leftover = [], []
+    for kata in run.katas:
+        kata_specs = [t for t in specs if t.get("kata") == kata.id]
+        if clean or (kata.id in begun and kata.id != run.current):
+            error = "" if kata_specs else NO_TESTS
+        elif kata.id == run.current or not begun:
+            # The kata running when the child failed takes the blame. If none had begun, no
+            # submission code had run yet: a retry would fail alike, so report it as is.
+            error = failure
+        else:
+            leftover.append(kata)
+            continue
+        tests = tuple(_test_result(t, outcomes.get(t["id"]), cuda) for t in kata_specs)
+        results.append(KataResult(
+            kata_id=kata.id, title=kata.title, points=kata.points, tests=tests, error=error,
+            duration_s=round(time.monotonic() - run.started, 2)))
+    return results, tuple(leftover)
+
+
+NO_TESTS = "the grader could not collect this kata's tests (an internal error, not your code)"
 
 
 def _test_result(spec: dict, event: dict | None, cuda: bool) -> TestResult:
@@ -362,9 +433,12 @@ def _test_result(spec: dict, event: dict | None, cuda: bool) -> TestResult:
 
 
 def _error(run: _Running, events: list[dict], collected: dict | None) -> str:
-    timeout = int(run.deadline - run.started)
+    if run.current is None:  # no submission code had run: the fault is the grader's
+        why = "did not start in time" if run.timed_out else "stopped before running any test"
+        return f"the grader could not run this kata's tests: its test process {why} (not your code)"
     if run.timed_out:
-        return (f"timed out: the tests did not finish within {timeout} s "
+        limit = run.hard_timeouts.get(run.current, 0)
+        return (f"timed out: the tests did not finish within {limit} s "
                 "(an infinite loop, or far more work than needed?); the kata scores 0")
     if run.channel_error:
         return run.channel_error + "; the kata scores 0"
@@ -378,30 +452,23 @@ def _error(run: _Running, events: list[dict], collected: dict | None) -> str:
         what = _SIGNALS.get(code, f"was killed by signal {code}")
         return f"the test process {what}; the kata scores 0"
     if done is None:
-        if collected is None and code in (3, 70, 71):
-            return "the grader could not run this kata's tests (an internal error, not your code)"
         return ("the test process exited before its tests finished (sys.exit(), os._exit() or "
                 "a crash in your code?); the kata scores 0")
     if done.get("exitstatus") not in (0, 1):
-        if collected is None or not collected.get("tests"):
-            return "the grader could not collect this kata's tests (an internal error, not your code)"
         return ("the test session was interrupted (pytest.exit(), KeyboardInterrupt or a "
                 "BaseException raised by your code?); the kata scores 0")
-    if code != 0:
-        return f"the test process exited with status {code} after its tests; the kata scores 0"
-    return ""
+    return f"the test process exited with status {code} after its tests; the kata scores 0"
 
 
-def _isolation_summary(results) -> list[str]:
+def _isolation_summary(events: list[dict]) -> list[str]:
     layers: list[str] = []
     missing: list[str] = []
-    for _, events in results:
-        for event in events:
-            if event.get("type") in ("start", "armed"):
-                for layer in event.get("isolation", []):
-                    if layer not in layers:
-                        layers.append(layer)
-                for gap in event.get("missing", []):
-                    if gap not in missing:
-                        missing.append(gap)
+    for event in events:
+        if event.get("type") in ("start", "armed"):
+            for layer in event.get("isolation", []):
+                if layer not in layers:
+                    layers.append(layer)
+            for gap in event.get("missing", []):
+                if gap not in missing:
+                    missing.append(gap)
     return layers + [f"not available: {m}" for m in missing]

@@ -40,15 +40,14 @@ EXPECTED = {
 def reports(fixture_manifest):
     from grader.runner import supervisor
 
-    work = [(SUBMISSIONS / name, kata) for name in SCENARIOS for kata in fixture_manifest.katas]
+    work = [(SUBMISSIONS / name, fixture_manifest.katas) for name in SCENARIOS]
     options = supervisor.Options(timeout=4)
     fork = supervisor.use_fork(options)
     supervisor.prepare(fork)
-    results = supervisor.run_jobs(fixture_manifest, work, options, fork)
-    per = len(fixture_manifest.katas)
+    graded = supervisor.run_work(fixture_manifest, work, options, fork)
     out = {}
-    for i, name in enumerate(SCENARIOS):
-        katas = tuple(r for r, _ in results[i * per:(i + 1) * per])
+    for name, item in zip(SCENARIOS, graded):
+        katas = item.katas
         # Stable across machines: no isolation list, durations or version in golden files.
         out[name] = Report(submission=name, katas=tuple(dataclasses.replace(k, duration_s=0.0) for k in katas),
                            grader_version="golden")
