@@ -76,6 +76,22 @@ def _parser() -> argparse.ArgumentParser:
     _add_run_options(lint)
     lint.set_defaults(handler=cmd_lint)
 
+    batch = sub.add_parser("grade-batch", help="grade a class: one sub-directory per student")
+    batch.add_argument("submissions", help="directory with one folder per student")
+    batch.add_argument("-o", "--output", default="batch-results",
+                       help="where per-student reports and class.csv go (default: batch-results)")
+    batch.add_argument("--shard", metavar="I/N", help="grade only slice I of N (for job arrays)")
+    batch.add_argument("--force", action="store_true", help="regrade unchanged students too")
+    _add_kata_option(batch)
+    _add_run_options(batch)
+    batch.set_defaults(handler=cmd_grade_batch)
+
+    merge = sub.add_parser("merge", help="combine grade-batch output folders (shards) into one CSV")
+    merge.add_argument("folders", nargs="+", help="grade-batch output folders")
+    merge.add_argument("-o", "--output", default="class.csv")
+    _add_kata_option(merge)
+    merge.set_defaults(handler=cmd_merge)
+
     lst = sub.add_parser("list", help="the katas in order, with points")
     lst.set_defaults(handler=cmd_list)
     return parser
@@ -163,6 +179,33 @@ def cmd_grade(args, manifest) -> int:
     if args.output:
         print(f"{report.score:g}/{report.max_score:g} points; report written to {args.output}",
               file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_grade_batch(args, manifest) -> int:
+    from grader import batch
+
+    katas = _select(manifest, args.kata)
+    try:
+        shard = batch.Shard.parse(args.shard) if args.shard else None
+        reports = batch.grade_batch(manifest, Path(args.submissions), Path(args.output), katas,
+                                    _options(args), shard=shard, force=args.force,
+                                    log=lambda line: print(line, file=sys.stderr, flush=True))
+    except batch.BatchError as err:
+        raise UsageError(str(err)) from None
+    print(f"{len(reports)} student(s) graded; class CSV: {Path(args.output) / batch.CLASS_CSV}")
+    return EXIT_OK
+
+
+def cmd_merge(args, manifest) -> int:
+    from grader import batch
+
+    katas = _select(manifest, args.kata)
+    try:
+        count = batch.merge([Path(f) for f in args.folders], Path(args.output), katas)
+    except batch.BatchError as err:
+        raise UsageError(str(err)) from None
+    print(f"{count} student(s) merged into {args.output}")
     return EXIT_OK
 
 

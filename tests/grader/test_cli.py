@@ -8,6 +8,8 @@ import pytest
 
 from tests.grader.support import FIXTURE_KIT, ROOT, SUBMISSIONS, run_cli
 
+pytestmark = pytest.mark.timeout(600)  # grades many submissions
+
 FIXTURE = ("--manifest", str(FIXTURE_KIT / "katas.toml"))
 
 

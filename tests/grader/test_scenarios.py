@@ -15,6 +15,8 @@ from tests.grader.support import SUBMISSIONS, UPDATE_GOLDEN
 from grader.formats import RENDERERS
 from grader.results import KataStatus, Report
 
+pytestmark = pytest.mark.timeout(600)  # grades many submissions
+
 GOLDEN = Path(__file__).parent / "golden"
 SCENARIOS = sorted(p.name for p in SUBMISSIONS.iterdir() if p.is_dir())
 EXTENSIONS = {"text": "txt", "json": "json", "gradescope": "gradescope.json", "junit": "xml", "csv": "csv"}

@@ -1,0 +1,1 @@
+"""Exports of the kit to other graders (nbgrader). Optional: nothing in the core imports these."""
