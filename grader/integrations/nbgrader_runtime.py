@@ -17,8 +17,10 @@ and a read-only test cell. The test cell calls `grade_kata_cell`, which
 4. prints the result on stdout and returns the points earned, the cell's last expression, which
    nbgrader takes as partial credit.
 
-`setup_kernel` (the setup cell) makes `os._exit()` and `os.abort()` raise in the kernel's main
-thread instead of killing it: nbgrader would otherwise lose the kernel and every later cell. The
+`setup_kernel` (the setup cell) makes `os._exit()`, `os.abort()` and `os.kill()` of the kernel
+itself raise in the kernel's main thread instead of ending it. Without that, nbgrader 0.9 loses
+the kernel, stops autograding that student's assignment (DeadKernelError), deletes its autograded
+folder and leaves the notebook at 0 "needs manual grade" with the reason only in its log. The
 grading process still sees the real call, so such code scores 0 with the grader's reason.
 """
 
@@ -44,6 +46,8 @@ _mkdtemp = tempfile.mkdtemp
 _rmtree = shutil.rmtree
 _real_exit = os._exit
 _real_abort = os.abort
+_real_kill = os.kill
+_real_killpg = os.killpg
 
 GRADER_ROOT = str(Path(__file__).resolve().parent.parent.parent)
 PUBLIC = "public"
@@ -73,11 +77,24 @@ def setup_kernel() -> None:
 
     os._exit = refuse("os._exit", _real_exit)
     os.abort = refuse("os.abort", _real_abort)
+    refuse_kill = refuse("os.kill", _real_kill)
+    refuse_killpg = refuse("os.killpg", _real_killpg)
+
+    def kill(pid, sig, *args, **kwargs):
+        if pid in (0, os.getpid()) and sig:
+            return refuse_kill(pid, sig)
+        return _real_kill(pid, sig, *args, **kwargs)
+
+    def killpg(pgid, sig, *args, **kwargs):
+        if pgid in (0, os.getpgrp()) and sig:
+            return refuse_killpg(pgid, sig)
+        return _real_killpg(pgid, sig, *args, **kwargs)
+
+    os.kill, os.killpg = kill, killpg
     try:
         import posix
 
-        posix._exit = os._exit
-        posix.abort = os.abort
+        posix._exit, posix.abort, posix.kill, posix.killpg = os._exit, os.abort, kill, killpg
     except (ImportError, AttributeError, TypeError):
         pass
     shell = _ipython()

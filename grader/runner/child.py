@@ -48,6 +48,9 @@ def run(job: Job, key: bytes) -> None:
         status = _run(job, key)
     except BaseException:  # noqa: BLE001 - whatever happens, the child exits here
         status = 71
+        import traceback
+
+        traceback.print_exc()  # to /dev/null, or the developer's KATAS_DEBUG_CHILD_STDERR file
     finally:
         os._exit(status)
 

@@ -114,9 +114,11 @@ _DENIED_ALWAYS = (
 _INTROSPECTION = ("sys._getframe", "sys._current_frames", "gc.get_referrers",
                   "gc.get_referents", "gc.get_objects", "sys._current_exceptions")
 _FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"})
-# Standard-library callers that read frames only for metadata (a class's __module__).
-_HARMLESS_FRAME_CALLERS = ("collections", "typing", "enum", "dataclasses", "abc", "functools",
-                           "warnings", "re", "string", "torch")
+# Libraries that read frames for their own bookkeeping (a class's __module__, a warning's
+# location, torch's lazy-init tracebacks): a frame request that passes through them is theirs.
+_LIBRARY_CALLERS = frozenset({"collections", "typing", "enum", "dataclasses", "abc", "functools",
+                              "warnings", "logging", "torch", "numpy", "pytest", "_pytest",
+                              "pluggy", "grader"})
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
@@ -169,10 +171,11 @@ class Lockdown:
                  os.path.realpath(sys.exec_prefix),
                  "/usr", "/lib", "/lib64", "/lib32", "/bin", "/etc", "/proc", "/sys", "/dev",
                  "/opt"}
-        kit = os.path.realpath(self._job.kit_root)
         for entry in sys.path:
             real = os.path.realpath(entry) if entry else ""
-            if real and os.path.isdir(real) and real != kit and not _inside(kit, real):
+            # An entry that holds protected files (a kit checkout on sys.path) stays closed.
+            if real and os.path.isdir(real) and not any(
+                    p == real or _inside(real, p) or _inside(p, real) for p in self._protected):
                 paths.add(real)
         return [p for p in paths if os.path.exists(p)]
 
@@ -207,7 +210,7 @@ class Lockdown:
             return event
         if event in _INTROSPECTION or (event == "object.__getattr__" and len(args) > 1
                                        and args[1] in _FRAME_ATTRS):
-            if self._submission_on_stack() and not self._harmless_caller():
+            if self._submission_on_stack():
                 return f"{event} {args[1] if event == 'object.__getattr__' else ''}".strip()
         return None
 
@@ -237,20 +240,19 @@ class Lockdown:
         return real == "/dev/null" or real == self._scratch or _inside(self._scratch, real)
 
     def _submission_on_stack(self) -> bool:
-        frame = sys._getframe(2)
+        """Submission code asked for frames: directly, or through stdlib helpers such as
+        inspect or traceback. Library internals (torch, warnings, typing, ...) that read
+        frames for their own bookkeeping on its behalf are let through."""
+        frame = sys._getframe(3)  # 0: here, 1: _check, 2: _hook, 3: whoever raised the event
         prefix = self._submission + os.sep
         while frame is not None:
             if frame.f_code.co_filename.startswith(prefix):
                 return True
+            module = frame.f_globals.get("__name__", "")
+            if module.split(".")[0] in _LIBRARY_CALLERS:
+                return False
             frame = frame.f_back
         return False
-
-    @staticmethod
-    def _harmless_caller() -> bool:
-        # 0: here, 1: _check, 2: _hook, 3: the code that triggered the event
-        frame = sys._getframe(3)
-        module = frame.f_globals.get("__name__", "") if frame is not None else ""
-        return module.split(".")[0] in _HARMLESS_FRAME_CALLERS
 
 
 def _inside(parent: str, child: str) -> bool:
@@ -258,9 +260,13 @@ def _inside(parent: str, child: str) -> bool:
 
 
 def protected_paths(kit_root: Path, submission: Path, others_root: Path | None) -> tuple[str, ...]:
-    """What a submission may not read: the kit's tests, solutions and VCS data, and (in a batch)
-    the other students' folders."""
-    paths = [kit_root / "tests", kit_root / "solutions", kit_root / ".git"]
+    """What a submission may not read: the kit's (and the grader's own checkout's) tests,
+    solutions and VCS data, and (in a batch) the other students' folders."""
+    import grader
+
+    paths = []
+    for root in {kit_root.resolve(), Path(grader.__file__).resolve().parent.parent}:
+        paths += [root / "tests", root / "solutions", root / ".git"]
     if others_root is not None:
         paths.append(others_root)
     return tuple(str(p) for p in paths)

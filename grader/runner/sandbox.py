@@ -48,6 +48,9 @@ def enter(scratch: Path, keep_fd: int, cpu_seconds: int, memory_bytes: int | Non
         pass  # already a session leader (spawned with start_new_session)
     isolation.layers.append("own session and process group, killed as a group on timeout")
     _redirect_stdio()
+    # Forked from a process whose sys.stdout may be a capture object (a host pytest run):
+    # back to the real streams, which now lead to /dev/null.
+    sys.stdin, sys.stdout, sys.stderr = sys.__stdin__, sys.__stdout__, sys.__stderr__
     _close_fds_except(keep_fd)
     isolation.layers.append("file descriptors closed except the private result channel; output discarded")
     os.chdir(scratch)
@@ -86,9 +89,15 @@ def _redirect_stdio() -> None:
         os.dup2(devnull, fd)
     if devnull > 2:
         os.close(devnull)
+    debug = _INHERITED_ENV.get("KATAS_DEBUG_CHILD_STDERR")  # for grader developers only
+    if debug:
+        log = os.open(debug, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.close(log)
 
 
-def _close_fds_except(keep: int) -> None:
+def _close_fds_except(keep: int) -> None:  # noqa: D103
     max_fd = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     if max_fd == resource.RLIM_INFINITY or max_fd > 65536:
         max_fd = 65536

@@ -392,8 +392,9 @@ def _settle(run: _Running) -> tuple[list[KataResult], tuple[Kata, ...]]:
     outcomes = {e.get("id"): e for e in events if e.get("type") == "result"}
     begun = {e.get("kata") for e in events if e.get("type") == "begin"}
     done = next((e for e in events if e.get("type") == "done"), None)
-    clean = (done is not None and done.get("exitstatus") in (0, 1) and not run.channel_error
-             and not run.timed_out and run.status == ("exit", 0))
+    all_reported = all(t["id"] in outcomes for t in specs)
+    clean = (done is not None and done.get("exitstatus") in (0, 1) and all_reported
+             and not run.channel_error and not run.timed_out and run.status == ("exit", 0))
     failure = "" if clean else _error(run, events, collected)
     results, leftover = [], []
     for kata in run.katas:
@@ -454,7 +455,9 @@ def _error(run: _Running, events: list[dict], collected: dict | None) -> str:
     if done is None:
         return ("the test process exited before its tests finished (sys.exit(), os._exit() or "
                 "a crash in your code?); the kata scores 0")
-    if done.get("exitstatus") not in (0, 1):
+    if done.get("exitstatus") not in (0, 1) or not all(
+            t["id"] in {e.get("id") for e in events if e.get("type") == "result"}
+            for t in (collected or {}).get("tests", [])):
         return ("the test session was interrupted (pytest.exit(), KeyboardInterrupt or a "
                 "BaseException raised by your code?); the kata scores 0")
     return f"the test process exited with status {code} after its tests; the kata scores 0"

@@ -1,0 +1,4 @@
+# ATTACK: the honest baseline: a correct answer, which must score full marks
+# DESERVES: 10
+def add(a, b):
+    return a + b
