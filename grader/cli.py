@@ -92,8 +92,25 @@ def _parser() -> argparse.ArgumentParser:
     _add_kata_option(merge)
     merge.set_defaults(handler=cmd_merge)
 
-    lst = sub.add_parser("list", help="the katas in order, with points")
-    lst.set_defaults(handler=cmd_list)
+    check = sub.add_parser("check", help="run the public tests of one kata and explain the result")
+    check.add_argument("kata", nargs="?", help="kata id (default: the first unfinished kata)")
+    _add_submission_option(check)
+    check.set_defaults(handler=cmd_check)
+
+    hint = sub.add_parser("hint", help="show the next hint of a kata")
+    hint.add_argument("kata", help="kata id, e.g. 02_autograd/sgd")
+    hint.set_defaults(handler=cmd_hint)
+
+    watch = sub.add_parser("watch", help="re-check the kata you edit on every save")
+    _add_submission_option(watch)
+    watch.add_argument("--stop-after", type=int, default=None, help=argparse.SUPPRESS)
+    watch.set_defaults(handler=cmd_watch)
+
+    for name, helptext in (("progress", "every kata with its state, points and topic"),
+                           ("list", "the katas in order with points, topic and your progress")):
+        lst = sub.add_parser(name, help=helptext)
+        _add_submission_option(lst)
+        lst.set_defaults(handler=cmd_progress)
     return parser
 
 
@@ -104,6 +121,15 @@ def _format_names() -> list[str]:
 def _add_kata_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kata", action="append", metavar="ID",
                         help="only this kata (repeatable); default: all")
+
+
+def _add_submission_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--submission", default=None, metavar="DIR",
+                        help="your kata files (default: exercises/ in the kit)")
+
+
+def _learner_submission(args, manifest) -> Path:
+    return _submission_dir(args.submission) if args.submission else manifest.root / "exercises"
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -242,9 +268,28 @@ def cmd_lint(args, manifest) -> int:
     return EXIT_OK
 
 
-def cmd_list(args, manifest) -> int:
-    width = max(len(k.id) for k in manifest.katas)
-    for number, kata in enumerate(manifest.katas, start=1):
-        print(f"{number:2}. {kata.id.ljust(width)}  {kata.points:3} pts  {kata.topic:20}  {kata.title}")
-    print(f"{len(manifest.katas)} katas, {sum(k.points for k in manifest.katas)} points")
-    return EXIT_OK
+def cmd_check(args, manifest) -> int:
+    from grader.learner import commands
+
+    if args.kata:
+        _select(manifest, [args.kata])
+    return commands.check(manifest, _learner_submission(args, manifest), args.kata)
+
+
+def cmd_hint(args, manifest) -> int:
+    from grader.learner import commands
+
+    _select(manifest, [args.kata])
+    return commands.hint(manifest, args.kata)
+
+
+def cmd_watch(args, manifest) -> int:
+    from grader.learner import commands
+
+    return commands.watch(manifest, _learner_submission(args, manifest), args.stop_after)
+
+
+def cmd_progress(args, manifest) -> int:
+    from grader.learner import commands
+
+    return commands.progress(manifest, _learner_submission(args, manifest))

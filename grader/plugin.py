@@ -126,6 +126,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report = outcome.get_result()
+    try:
+        report.kata_id = kata_id_for(item)
+    except pytest.UsageError:
+        pass
     if not report.failed or call.excinfo is None:
         return
     from grader import feedback
@@ -139,6 +143,38 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.longrepr = message  # the check's own words; its traceback is the test's, not yours
     else:
         report.longrepr = f"{message}\n\n{report.longrepr}"
+
+
+# ---------------------------------------------------------------------------------------------
+# a one-line summary per kata at the end of a plain `pytest` run
+
+_summary_key = pytest.StashKey[dict]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    per_kata: dict[str, list[str]] = {}
+    for key in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(key, []):
+            kata = getattr(report, "kata_id", None)
+            if kata is None or getattr(report, "when", "call") not in ("call", "setup"):
+                continue
+            if report.when == "setup" and report.passed:
+                continue
+            per_kata.setdefault(kata, []).append(key)
+    if not per_kata:
+        return
+    terminalreporter.section("katas", sep="-")
+    for kata, outcomes in sorted(per_kata.items()):
+        counted = [o for o in outcomes if o != "skipped"]
+        passed = counted.count("passed")
+        if counted and passed == len(counted):
+            verdict = "done"
+        else:
+            verdict = f"{passed}/{len(counted)} tests"
+        skipped = outcomes.count("skipped")
+        extra = f" ({skipped} need CUDA: skipped)" if skipped else ""
+        terminalreporter.write_line(f"{kata}: {verdict}{extra}")
 
 
 # ---------------------------------------------------------------------------------------------

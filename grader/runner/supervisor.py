@@ -56,6 +56,7 @@ class Options:
     timeout: int | None = None  # hard per-kata timeout override, seconds
     memory_bytes: int | None = 6 * 1024**3
     katas_per_child: int = 0  # 0: spread a submission's katas over the free slots
+    suite: str = "hidden"  # "hidden" (grading) or "public" (the learner's check)
     others_root: Path | None = None  # in a batch: the folder of all submissions (unreadable)
     fork: bool | None = None  # None: fork where available unless KATAS_NO_ZYGOTE=1
 
@@ -228,7 +229,8 @@ def _start(katas: tuple[Kata, ...], manifest: Manifest, submission: Path, option
     read_fd, write_fd = os.pipe()
     job = Job(
         kata_ids=tuple(k.id for k in katas), submission=str(submission),
-        tests=tuple(str(k.hidden_tests) for k in katas),
+        tests=tuple(str(k.hidden_tests if options.suite == "hidden" else k.public_tests)
+                    for k in katas),
         kit_root=str(manifest.root), test_timeout=max(2, min(20, hard // 2)),
         cpu_seconds=sum(_hard_timeout(k, options) for k in katas) + 10,
         memory_bytes=options.memory_bytes, scratch=scratch, result_fd=write_fd,

@@ -1,0 +1,76 @@
+"""Learner state in `<kit>/.katas/state.json`: the hash of each kata file that passed `check`,
+and how many hints of each kata were shown. Small, human-readable, ignored by git."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from grader.build import is_generated
+from grader.manifest import Kata
+
+STATE_DIR = ".katas"
+STATE_FILE = "state.json"
+
+
+class Progress(str, Enum):
+    DONE = "done"
+    IN_PROGRESS = "in progress"
+    NOT_STARTED = "not started"
+
+
+@dataclass
+class LearnerState:
+    path: Path
+    passed: dict[str, str]  # kata id -> sha256 of the file that passed
+    hints: dict[str, int]  # kata id -> hints shown
+
+    @classmethod
+    def load(cls, root: Path) -> LearnerState:
+        path = root / STATE_DIR / STATE_FILE
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        passed = data.get("passed") if isinstance(data.get("passed"), dict) else {}
+        hints = data.get("hints") if isinstance(data.get("hints"), dict) else {}
+        return cls(path, {str(k): str(v) for k, v in passed.items()},
+                   {str(k): int(v) for k, v in hints.items() if isinstance(v, int)})
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".state.")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump({"passed": self.passed, "hints": self.hints}, handle, indent=2, sort_keys=True)
+        os.replace(tmp, self.path)
+
+
+def file_hash(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def progress_of(kata: Kata, submission: Path, state: LearnerState) -> Progress:
+    path = submission / kata.relative_file()
+    digest = file_hash(path)
+    if digest is not None and state.passed.get(kata.id) == digest:
+        return Progress.DONE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return Progress.NOT_STARTED
+    try:
+        stub = kata.exercise.read_text(encoding="utf-8")
+    except OSError:
+        stub = None
+    if text == stub or (is_generated(text, kata.id) and "raise NotImplementedError(" in text
+                        and text.count("raise NotImplementedError(") == (stub or "").count("raise NotImplementedError(")):
+        return Progress.NOT_STARTED
+    return Progress.IN_PROGRESS
