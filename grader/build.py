@@ -21,7 +21,9 @@ from grader.manifest import Kata, Manifest
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
-GENERATED_HEADER = "# Generated from solutions/{id}.py by `python -m grader build`: edit the TODOs below.\n"
+GENERATED_PREFIX = "# Generated from solutions/{id}.py by `python -m grader build`"
+GENERATED_HEADER = GENERATED_PREFIX + " ({count} to do): replace each NotImplementedError.\n"
+_COUNT = re.compile(r" \((\d+) to do\)")
 _DEF = re.compile(r"^(\s*)(?:async\s+)?(def|class)\s+([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -85,7 +87,7 @@ def make_stub(solution: str, kata_id: str) -> str:
     if not regions:
         raise StubError(f"{filename}: no {BEGIN} / {END} region: nothing for the learner to write")
     lines = solution.splitlines(keepends=True)
-    out: list[str] = [GENERATED_HEADER.format(id=kata_id)]
+    out: list[str] = [GENERATED_HEADER.format(id=kata_id, count=len(regions))]
     cursor = 0
     for region in regions:
         out.extend(lines[cursor:region.begin_line - 1])
@@ -111,7 +113,20 @@ class BuildResult:
 
 
 def is_generated(text: str, kata_id: str) -> bool:
-    return text.startswith(GENERATED_HEADER.format(id=kata_id))
+    return text.startswith(GENERATED_PREFIX.format(id=kata_id))
+
+
+def stub_marker(kata_id: str) -> str:
+    """The start of every line the build puts where the learner's code goes."""
+    return f'raise NotImplementedError("{kata_id}:'
+
+
+def todo_count(text: str, kata_id: str) -> int | None:
+    """How many places the generated stub asked to fill (from its header), if it is one."""
+    if not is_generated(text, kata_id):
+        return None
+    match = _COUNT.search(text.splitlines()[0])
+    return int(match.group(1)) if match else None
 
 
 def build_kata(kata: Kata, check: bool = False, force: bool = False) -> BuildResult:
@@ -149,10 +164,8 @@ def build_kata(kata: Kata, check: bool = False, force: bool = False) -> BuildRes
 def _looks_untouched(current: str, kata: Kata) -> bool:
     """A generated stub whose regions still raise NotImplementedError everywhere: safe to replace
     (only the surrounding text changed in the solution)."""
-    if not is_generated(current, kata.id):
-        return False
-    expected_raises = len(find_regions(kata.solution.read_text(encoding="utf-8")))
-    return current.count("raise NotImplementedError(") >= expected_raises
+    count = todo_count(current, kata.id)
+    return count is not None and current.count(stub_marker(kata.id)) >= count
 
 
 def build(manifest: Manifest, ids: list[str] | None = None, check: bool = False,

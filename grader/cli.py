@@ -92,6 +92,12 @@ def _parser() -> argparse.ArgumentParser:
     _add_kata_option(merge)
     merge.set_defaults(handler=cmd_merge)
 
+    nbg = sub.add_parser("nbgrader", help="export katas as an nbgrader course (source notebooks)")
+    nbg.add_argument("course_dir", help="nbgrader course directory to write (created if missing)")
+    nbg.add_argument("--assignment", default="katas", help="assignment name (default: katas)")
+    _add_kata_option(nbg)
+    nbg.set_defaults(handler=cmd_nbgrader)
+
     check = sub.add_parser("check", help="run the public tests of one kata and explain the result")
     check.add_argument("kata", nargs="?", help="kata id (default: the first unfinished kata)")
     _add_submission_option(check)
@@ -266,6 +272,12 @@ def cmd_lint(args, manifest) -> int:
         return EXIT_CHECK_FAILED
     print(f"{len(katas)} katas ok")
     return EXIT_OK
+
+
+def cmd_nbgrader(args, manifest) -> int:
+    from grader.integrations.nbgrader_export import cli_nbgrader
+
+    return cli_nbgrader(args, manifest)
 
 
 def cmd_check(args, manifest) -> int:

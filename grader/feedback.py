@@ -25,7 +25,7 @@ COMMON_ERRORS: tuple[tuple[str, str], ...] = (
      "an in-place operation overwrote a tensor that autograd still needed for backward: "
      "use the out-of-place form (y = y + x rather than y += x)"),
     (r"Expected all tensors to be on the same device|must be on the same device|"
-     r"Expected .* to be on .* device|found at least two devices",
+     r"Expected .* to be on .* device|found at least two devices|is not on the expected device",
      "tensors on different devices were combined: create new tensors on the input's device "
      "(device=x.device, torch.zeros_like(x)) and move inputs with .to(device); never hard-code 'cuda' or 'cpu'"),
     (r"mat1 and mat2 shapes cannot be multiplied|size mismatch, m1|shapes cannot be multiplied",

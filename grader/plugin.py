@@ -199,7 +199,8 @@ def _reset_torch(threads: int) -> None:
     if hasattr(torch, "set_default_device"):
         torch.set_default_device(None)
     torch.autograd.set_detect_anomaly(False)
-    torch.use_deterministic_algorithms(False)
+    if torch.are_deterministic_algorithms_enabled():  # the setter's first call costs seconds
+        torch.use_deterministic_algorithms(False)
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     # torch.manual_seed records a stack trace for lazy CUDA seeding (~10 ms a call): seed the

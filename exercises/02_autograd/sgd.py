@@ -1,4 +1,4 @@
-# Generated from solutions/02_autograd/sgd.py by `python -m grader build`: edit the TODOs below.
+# Generated from solutions/02_autograd/sgd.py by `python -m grader build` (1 to do): replace each NotImplementedError.
 """Kata 02_autograd/sgd: write one step of plain stochastic gradient descent by hand.
 
 An optimizer step is three lines, and each hides a classic bug:

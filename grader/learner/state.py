@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from grader.build import is_generated
+from grader.build import stub_marker, todo_count
 from grader.manifest import Kata
 
 STATE_DIR = ".katas"
@@ -66,11 +66,7 @@ def progress_of(kata: Kata, submission: Path, state: LearnerState) -> Progress:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return Progress.NOT_STARTED
-    try:
-        stub = kata.exercise.read_text(encoding="utf-8")
-    except OSError:
-        stub = None
-    if text == stub or (is_generated(text, kata.id) and "raise NotImplementedError(" in text
-                        and text.count("raise NotImplementedError(") == (stub or "").count("raise NotImplementedError(")):
-        return Progress.NOT_STARTED
+    count = todo_count(text, kata.id)
+    if count is not None and text.count(stub_marker(kata.id)) >= count:
+        return Progress.NOT_STARTED  # every place to fill still raises NotImplementedError
     return Progress.IN_PROGRESS

@@ -80,6 +80,7 @@ def _run(job: Job, key: bytes) -> int:
         "-p", "grader.plugin",
         "--submission", job.submission,
         "-o", f"timeout={job.test_timeout}",
+        f"--basetemp={Path(job.scratch) / 'pytest'}",
     ]
     del key
     exit_code = pytest.main(args, plugins=[reporter, lockdown])

@@ -54,6 +54,9 @@ def enter(scratch: Path, keep_fd: int, cpu_seconds: int, memory_bytes: int | Non
     _close_fds_except(keep_fd)
     isolation.layers.append("file descriptors closed except the private result channel; output discarded")
     os.chdir(scratch)
+    import tempfile
+
+    tempfile.tempdir = str(scratch)  # forked: the parent's cached temp dir would be /tmp
     os.environ.clear()
     os.environ.update(child_environment(dict(_INHERITED_ENV), scratch))
     sys.path[:] = [p for p in sys.path if p and os.path.isabs(p)]

@@ -32,7 +32,7 @@ def top(x):
     ### END SOLUTION
 '''
 
-STUB = '''# Generated from solutions/09_demo/thing.py by `python -m grader build`: edit the TODOs below.
+STUB = '''# Generated from solutions/09_demo/thing.py by `python -m grader build` (2 to do): replace each NotImplementedError.
 """Doc."""
 import torch
 

@@ -1,0 +1,39 @@
+# MISTAKE: copies into torch.empty(x.shape), a float32 tensor on the CPU
+# FEEDBACK: with its shape, dtype and device
+import gc
+
+import torch
+
+
+def nbytes(x):
+    return x.numel() * x.element_size()
+
+
+def shares_storage(a, b):
+    return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+
+
+def compact_copy(x):
+    out = torch.empty(x.shape)
+    out.copy_(x)
+    return out
+
+
+def release(cache):
+    cuda = torch.cuda.is_available()
+    before = torch.cuda.memory_allocated() if cuda else 0
+    cache.clear()
+    gc.collect()
+    if not cuda:
+        return 0
+    torch.cuda.empty_cache()
+    return before - torch.cuda.memory_allocated()
+
+
+def cuda_peak_bytes(fn):
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    before = torch.cuda.memory_allocated()
+    fn()
+    torch.cuda.synchronize()
+    return torch.cuda.max_memory_allocated() - before
