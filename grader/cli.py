@@ -116,6 +116,8 @@ def _parser() -> argparse.ArgumentParser:
                            ("list", "the katas in order with points, topic and your progress")):
         lst = sub.add_parser(name, help=helptext)
         _add_submission_option(lst)
+        lst.add_argument("--markdown", action="store_true",
+                         help="print the curriculum as the README's Markdown table")
         lst.set_defaults(handler=cmd_progress)
     return parser
 
@@ -304,4 +306,18 @@ def cmd_watch(args, manifest) -> int:
 def cmd_progress(args, manifest) -> int:
     from grader.learner import commands
 
+    if args.markdown:
+        sys.stdout.write(curriculum_markdown(manifest))
+        return EXIT_OK
     return commands.progress(manifest, _learner_submission(args, manifest))
+
+
+def curriculum_markdown(manifest) -> str:
+    """The README's curriculum table, made from the manifest (a test keeps them in sync)."""
+    lines = ["| # | kata | topic | points | what it teaches |", "| --- | --- | --- | --- | --- |"]
+    for number, kata in enumerate(manifest.katas, start=1):
+        lines.append(f"| {number} | `{kata.id}` | {kata.topic} | {kata.points} | "
+                     f"{kata.title}: {kata.teaches} |")
+    total = sum(k.points for k in manifest.katas)
+    lines.append(f"|  | **{len(manifest.katas)} katas** |  | **{total}** |  |")
+    return "\n".join(lines) + "\n"
