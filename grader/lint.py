@@ -67,8 +67,12 @@ def lint(manifest: Manifest, katas: tuple[Kata, ...], options, corpus: bool = Fa
     if cases:
         log(f"grading {len(cases)} corpus cases ...")
     with tempfile.TemporaryDirectory(prefix="katas-corpus-") as tmp:
-        for index, case in enumerate(cases):
-            work.append((_case_submission(Path(tmp), index, case), (manifest.get(case.kata_id),)))
+        # Cases of different katas share a submission folder (one child grades them together):
+        # results are per kata, so this grades exactly as one folder per case would.
+        rounds = _rounds(cases)
+        for number, round_cases in enumerate(rounds):
+            folder = _round_submission(Path(tmp), number, round_cases)
+            work.append((folder, tuple(manifest.get(c.kata_id) for c in round_cases)))
         fork = supervisor.use_fork(options)
         supervisor.prepare(fork)
         graded = supervisor.run_work(manifest, work, options, fork)
@@ -76,8 +80,9 @@ def lint(manifest: Manifest, katas: tuple[Kata, ...], options, corpus: bool = Fa
         problems += solution_problems(kata, result)
     for kata, result in zip(gradeable, graded[1].katas):
         problems += stub_problems(kata, result)
-    for case, item in zip(cases, graded[2:]):
-        problems += case_problems(case, item.katas[0])
+    for round_cases, item in zip(rounds, graded[2:]):
+        for case, result in zip(round_cases, item.katas):
+            problems += case_problems(case, result)
     return problems
 
 
@@ -115,9 +120,19 @@ def _corpus_cases(katas: tuple[Kata, ...]) -> list[corpus.CorpusCase]:
     return [case for kata in katas for case in corpus.cases_for(kata)]
 
 
-def _case_submission(tmp: Path, index: int, case: corpus.CorpusCase) -> Path:
-    root = tmp / f"case{index:04d}"
-    target = root / f"{case.kata_id}.py"
-    target.parent.mkdir(parents=True)
-    shutil.copyfile(case.path, target)
+def _rounds(cases: list[corpus.CorpusCase]) -> list[list[corpus.CorpusCase]]:
+    """Round r holds the r-th case of every kata that has one (in manifest order)."""
+    per_kata: dict[str, list[corpus.CorpusCase]] = {}
+    for case in cases:
+        per_kata.setdefault(case.kata_id, []).append(case)
+    depth = max((len(v) for v in per_kata.values()), default=0)
+    return [[v[r] for v in per_kata.values() if r < len(v)] for r in range(depth)]
+
+
+def _round_submission(tmp: Path, number: int, cases: list[corpus.CorpusCase]) -> Path:
+    root = tmp / f"round{number:03d}"
+    for case in cases:
+        target = root / f"{case.kata_id}.py"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(case.path, target)
     return root
