@@ -98,6 +98,21 @@ def _parser() -> argparse.ArgumentParser:
     _add_kata_option(nbg)
     nbg.set_defaults(handler=cmd_nbgrader)
 
+    gs = sub.add_parser("gradescope",
+                        help="write the Gradescope autograder zip (setup.sh, run_autograder, hidden tests)")
+    gs.add_argument("output", metavar="OUT.zip", help="the zip to write")
+    _add_kata_option(gs)
+    gs.set_defaults(handler=cmd_gradescope)
+
+    rep = sub.add_parser("report",
+                         help="class report from grade-batch output: class.csv, report.md, report.png")
+    rep.add_argument("folders", nargs="+", metavar="BATCH_OUT_DIR",
+                     help="grade-batch output folder(s) (the shards of one class)")
+    rep.add_argument("-o", "--output", metavar="REPORT_DIR", default=None,
+                     help="where to write (default: BATCH_OUT_DIR/report)")
+    _add_kata_option(rep)
+    rep.set_defaults(handler=cmd_report)
+
     check = sub.add_parser("check", help="run the public tests of one kata and explain the result")
     check.add_argument("kata", nargs="?", help="kata id (default: the first unfinished kata)")
     _add_submission_option(check)
@@ -280,6 +295,18 @@ def cmd_nbgrader(args, manifest) -> int:
     from grader.integrations.nbgrader_export import cli_nbgrader
 
     return cli_nbgrader(args, manifest)
+
+
+def cmd_gradescope(args, manifest) -> int:
+    from grader.integrations.gradescope_zip import cli_gradescope
+
+    return cli_gradescope(args, manifest)
+
+
+def cmd_report(args, manifest) -> int:
+    from grader.report import cli_report
+
+    return cli_report(args, manifest)
 
 
 def cmd_check(args, manifest) -> int:

@@ -1,6 +1,6 @@
 """Output formats: each module is `render(report) -> str`, a pure function of the result model."""
 
-from grader.formats import csv, gradescope, json, junit, text
+from grader.formats import classroom, csv, gradescope, json, junit, text
 
 RENDERERS = {
     "text": text.render,
@@ -8,4 +8,5 @@ RENDERERS = {
     "gradescope": gradescope.render,
     "junit": junit.render,
     "csv": csv.render,
+    "classroom": classroom.render,
 }

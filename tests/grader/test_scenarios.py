@@ -19,7 +19,8 @@ pytestmark = pytest.mark.timeout(600)  # grades many submissions
 
 GOLDEN = Path(__file__).parent / "golden"
 SCENARIOS = sorted(p.name for p in SUBMISSIONS.iterdir() if p.is_dir())
-EXTENSIONS = {"text": "txt", "json": "json", "gradescope": "gradescope.json", "junit": "xml", "csv": "csv"}
+EXTENSIONS = {"text": "txt", "json": "json", "gradescope": "gradescope.json", "junit": "xml", "csv": "csv",
+              "classroom": "classroom.json"}
 
 # scenario -> (score of 01_demo/add, status, words its feedback must contain)
 EXPECTED = {

@@ -1,0 +1,205 @@
+"""The GitHub Classroom workflow of a student release: `.github/workflows/classroom.yml`.
+
+Shape (what Classroom's own template uses): `on: push, repository_dispatch` (and
+`workflow_dispatch`, so an instructor can re-run it), `permissions: {checks: write, actions:
+read, contents: read}`, one job on ubuntu-latest that skips `github-classroom[bot]`'s pushes.
+Steps: check out the student's repository; set up Python 3.11; check out the instructor's
+private kit (grader + hidden tests; `sparse-checkout`, so the solutions never reach the runner;
+`persist-credentials: false`, so the token is not left in `.git/config` for submission code to
+find) into `.instructor/` with a token from a repository secret; install the grader's
+dependencies into a venv under $RUNNER_TEMP (outside the student's tree); one grading step per
+kata; then `autograding-grading-reporter`, which adds up the results and reports the points.
+
+Partial credit. An `autograding-command-grader` step is all or nothing for its `max-score`. By
+default each kata's step instead runs `grader.integrations.classroom_step`, which grades the kata
+with the hidden tests and writes the step's `result` itself (grader.formats.classroom): the
+reporter then counts each test's share of the kata's points, exactly as `python -m grader grade`
+does. `partial_credit=False` gives the floor: one command-grader step per kata, `max-score` the
+kata's points, passing only when every test passes. Either way every step id is in the
+reporter's `runners`, and each `<ID>_RESULTS` falls back to an error result (0 points, with the
+reason) when a step left no output (timed out, or an earlier step such as the install failed),
+so one broken step never stops the others being reported.
+
+Trust. Grading uses the instructor's copy of the grader and of the hidden tests, run from
+`.instructor/` (so `python -m grader...` imports that copy, never the student's `grader/`), and
+the instructor's constraints. A student who edits this workflow can still change what runs: such
+edits are visible in the repository's history, and the README tells students so.
+`public_tests_only=True` grades with the public tests and the grader shipped in the release (no
+private checkout, no secret): practice assignments only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+
+from grader.formats import classroom
+from grader.manifest import Kata
+from grader.results import KataResult, Report
+
+CHECKOUT = "actions/checkout@v5"
+SETUP_PYTHON = "actions/setup-python@v6"
+COMMAND_GRADER = "classroom-resources/autograding-command-grader@v1"
+REPORTER = "classroom-resources/autograding-grading-reporter@v1"
+PYTHON_VERSION = "3.11"
+INSTRUCTOR_DIR = ".instructor"
+VENV_PYTHON = "$RUNNER_TEMP/katas-venv/bin/python"
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+STEP_MODULE = "grader.integrations.classroom_step"
+_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_SECRET = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+NO_RESULT = ("this kata's grading step left no result: it timed out, or an earlier step (the "
+             "install) failed. The workflow log says which.")
+
+
+class WorkflowError(ValueError):
+    """A setting cannot go into the workflow; the message says which and why."""
+
+
+def step_id(kata: Kata) -> str:
+    """A step id Actions accepts (a letter first; letters, digits, '_'), from the kata id."""
+    return "kata_" + re.sub(r"[^a-z0-9]+", "_", kata.id.lower()).strip("_")
+
+
+def step_minutes(kata: Kata) -> int:
+    """The kata's hard timeout, rounded up to minutes, plus two for Python, torch and pytest."""
+    return math.ceil(kata.timeout / 60) + 2
+
+
+def fallback_result(kata: Kata) -> str:
+    report = Report(submission="", katas=(
+        KataResult(kata_id=kata.id, title=kata.title, points=kata.points, tests=(),
+                   error=NO_RESULT),))
+    return classroom.encode(report)
+
+
+def render_workflow(katas: Sequence[Kata], requirements: Sequence[str], *,
+                    private_repo: str = "OWNER/REPO-private",
+                    token_secret: str = "KATAS_PRIVATE_TOKEN",
+                    public_tests_only: bool = False, partial_credit: bool = True) -> str:
+    if not katas:
+        raise WorkflowError("no katas to grade")
+    if not public_tests_only:
+        if not _REPO.match(private_repo):
+            raise WorkflowError(f"private repository {private_repo!r}: expected OWNER/NAME")
+        if not _SECRET.match(token_secret) or token_secret.upper().startswith("GITHUB_"):
+            raise WorkflowError(f"token secret {token_secret!r}: use letters, digits and '_', "
+                                "not starting with a digit or GITHUB_")
+    ids = [step_id(k) for k in katas]
+    if len(set(ids)) != len(ids):
+        raise WorkflowError(f"two katas give the same step id: {sorted(ids)}")
+
+    q = json.dumps  # a JSON string is a valid YAML double-quoted scalar
+    out = [
+        "# Generated by `python -m grader release`: GitHub Classroom autograding.",
+    ]
+    if public_tests_only:
+        out.append("# Graded with the public tests shipped in this repository (practice mode).")
+    else:
+        out += [
+            "# Graded with the instructor's copy of the grader and of the hidden tests, checked",
+            f"# out from {private_repo} with the repository secret {token_secret}.",
+        ]
+    out += [
+        "# Edits to this file are visible to your instructor in the repository's history.",
+        "name: Autograding Tests",
+        "on: [push, repository_dispatch, workflow_dispatch]",
+        "permissions:",
+        "  checks: write",
+        "  actions: read",
+        "  contents: read",
+        "jobs:",
+        "  run-autograding-tests:",
+        "    runs-on: ubuntu-latest",
+        "    if: github.actor != 'github-classroom[bot]'",
+        "    steps:",
+        "      - name: Check out your work",
+        f"        uses: {CHECKOUT}",
+        "      - name: Set up Python",
+        f"        uses: {SETUP_PYTHON}",
+        "        with:",
+        f"          python-version: {q(PYTHON_VERSION)}",
+    ]
+    if not public_tests_only:
+        out += [
+            "      - name: Check out the instructor's grader and hidden tests",
+            f"        uses: {CHECKOUT}",
+            "        with:",
+            f"          repository: {private_repo}",
+            f"          token: ${{{{ secrets.{token_secret} }}}}",
+            f"          path: {INSTRUCTOR_DIR}",
+            "          persist-credentials: false",
+            "          sparse-checkout: |",
+            "            grader",
+            "            tests/hidden",
+        ]
+    constraints = "constraints.txt" if public_tests_only else f"{INSTRUCTOR_DIR}/constraints.txt"
+    torch = [r for r in requirements if re.match(r"^torch\b", r)]
+    rest = [r for r in requirements if r not in torch]
+    pip = f'"{VENV_PYTHON}" -m pip install --quiet --disable-pip-version-check -c {constraints}'
+    out += [
+        "      - name: Install the grader's dependencies (CPU torch)",
+        "        timeout-minutes: 15",
+        "        run: |",
+        '          python -m venv "$RUNNER_TEMP/katas-venv"',
+    ]
+    if torch:
+        out.append(f"          {pip} --index-url {TORCH_CPU_INDEX} {_shell_words(torch)}")
+    if rest:
+        out.append(f"          {pip} {_shell_words(rest)}")
+
+    submission = "exercises" if public_tests_only else "../exercises"
+    suite = " --suite public" if public_tests_only else ""
+    for kata, sid in zip(katas, ids):
+        args = f"--kata {kata.id} --submission {submission}{suite}"
+        name = q(f"{kata.id}: {kata.title}")
+        if partial_credit:
+            out += [
+                f"      - name: {name}",
+                f"        id: {sid}",
+                f"        timeout-minutes: {step_minutes(kata)}",
+                "        continue-on-error: true",
+            ]
+            if not public_tests_only:
+                out.append(f"        working-directory: {INSTRUCTOR_DIR}")
+            out += [
+                "        run: |",
+                f'          "{VENV_PYTHON}" -m {STEP_MODULE} {args}',
+            ]
+        else:
+            # The command-grader runs `command` with only PATH and HOME in its environment:
+            # the venv's python by absolute path (${{ runner.temp }} is expanded before it runs).
+            python = "${{ runner.temp }}/katas-venv/bin/python"
+            command = f"{python} -m {STEP_MODULE} {args} --require-full"
+            if not public_tests_only:
+                command = f"cd {INSTRUCTOR_DIR} && {command}"
+            out += [
+                f"      - name: {name}",
+                f"        id: {sid}",
+                f"        uses: {COMMAND_GRADER}",
+                "        with:",
+                f"          test-name: {name}",
+                f"          command: {q(command)}",
+                f"          timeout: {step_minutes(kata)}",
+                f"          max-score: {kata.points}",
+            ]
+    out += [
+        "      - name: Autograding Reporter",
+        "        if: ${{ !cancelled() }}",
+        f"        uses: {REPORTER}",
+        "        env:",
+    ]
+    for kata, sid in zip(katas, ids):
+        value = f"${{{{ steps.{sid}.outputs.result || '{fallback_result(kata)}' }}}}"
+        out.append(f"          {sid.upper()}_RESULTS: {q(value)}")
+    out += [
+        "        with:",
+        f"          runners: {','.join(ids)}",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def _shell_words(words: Sequence[str]) -> str:
+    return " ".join("'" + w.replace("'", "'\\''") + "'" for w in words)

@@ -1,0 +1,34 @@
+# MISTAKE: uses x directly when it already requires grad, so its .grad fills up and repeated calls accumulate
+# FEEDBACK: left a gradient in x.grad
+import torch
+
+
+def derivative(f, x):
+    with torch.enable_grad():
+        if not x.requires_grad:
+            x = x.detach().requires_grad_()
+        f(x).backward()
+    return x.grad
+
+
+def two_loss_grads(forward, x):
+    leaf = x.detach().requires_grad_()
+    loss_a, loss_b = forward(leaf)
+    loss_a.backward(retain_graph=True)
+    grad_a = leaf.grad
+    leaf.grad = None
+    loss_b.backward()
+    return grad_a, leaf.grad
+
+
+def intermediate_grads(first, second, x):
+    leaf = x.detach().requires_grad_()
+    h = first(leaf)
+    h.retain_grad()
+    second(h).backward()
+    return h.grad, leaf.grad
+
+
+def gradient_is_correct(fn, x):
+    leaf = x.detach().to(torch.float64).requires_grad_()
+    return torch.autograd.gradcheck(fn, (leaf,), raise_exception=False)

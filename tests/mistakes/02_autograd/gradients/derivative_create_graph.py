@@ -1,0 +1,33 @@
+# MISTAKE: uses torch.autograd.grad with create_graph=True, returning a gradient that still requires grad
+# FEEDBACK: return the gradient itself
+import torch
+
+
+def derivative(f, x):
+    with torch.enable_grad():
+        leaf = x.detach().requires_grad_()
+        (grad,) = torch.autograd.grad(f(leaf), leaf, create_graph=True)
+    return grad
+
+
+def two_loss_grads(forward, x):
+    leaf = x.detach().requires_grad_()
+    loss_a, loss_b = forward(leaf)
+    loss_a.backward(retain_graph=True)
+    grad_a = leaf.grad
+    leaf.grad = None
+    loss_b.backward()
+    return grad_a, leaf.grad
+
+
+def intermediate_grads(first, second, x):
+    leaf = x.detach().requires_grad_()
+    h = first(leaf)
+    h.retain_grad()
+    second(h).backward()
+    return h.grad, leaf.grad
+
+
+def gradient_is_correct(fn, x):
+    leaf = x.detach().to(torch.float64).requires_grad_()
+    return torch.autograd.gradcheck(fn, (leaf,), raise_exception=False)

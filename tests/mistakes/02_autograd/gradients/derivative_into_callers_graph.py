@@ -1,0 +1,39 @@
+# MISTAKE: keeps a non-leaf x attached with retain_grad(), so backward() runs on into the caller's graph
+# FEEDBACK: backpropagated into the caller's graph
+import torch
+
+
+def derivative(f, x):
+    with torch.enable_grad():
+        if x.requires_grad:
+            x.retain_grad()
+            f(x).backward()
+            grad = x.grad
+            x.grad = None
+            return grad
+        leaf = x.detach().requires_grad_()
+        f(leaf).backward()
+    return leaf.grad
+
+
+def two_loss_grads(forward, x):
+    leaf = x.detach().requires_grad_()
+    loss_a, loss_b = forward(leaf)
+    loss_a.backward(retain_graph=True)
+    grad_a = leaf.grad
+    leaf.grad = None
+    loss_b.backward()
+    return grad_a, leaf.grad
+
+
+def intermediate_grads(first, second, x):
+    leaf = x.detach().requires_grad_()
+    h = first(leaf)
+    h.retain_grad()
+    second(h).backward()
+    return h.grad, leaf.grad
+
+
+def gradient_is_correct(fn, x):
+    leaf = x.detach().to(torch.float64).requires_grad_()
+    return torch.autograd.gradcheck(fn, (leaf,), raise_exception=False)

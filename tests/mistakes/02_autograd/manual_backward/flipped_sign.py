@@ -1,0 +1,18 @@
+# MISTAKE: uses target - prediction, flipping the sign of every gradient
+# FEEDBACK: wrong sign
+import torch
+
+
+def linear_mse_loss(x, W, b, target):
+    y = x @ W.T + b
+    return ((y - target) ** 2).mean()
+
+
+def linear_mse_backward(x, W, b, target):
+    with torch.no_grad():
+        y = x @ W.T + b
+        dy = 2 * (target - y) / target.numel()
+        dW = dy.T @ x
+        db = dy.sum(0)
+        dx = dy @ W
+    return dW, db, dx
