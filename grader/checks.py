@@ -233,11 +233,13 @@ def explain(rules: Mapping[str, str]) -> Iterator[None]:
         with explain({r"leaf Variable that requires grad": "wrap the update in torch.no_grad()"}):
             kata.sgd_step(params, lr=0.1)
     """
+    from grader.feedback import is_stub_error
+
     try:
         yield
-    except NotImplementedError:
-        raise
     except Exception as err:  # noqa: BLE001 - only to translate; unmatched errors re-raise
+        if is_stub_error(err):
+            raise  # the stub's "not implemented yet": not a mistake to translate
         text = f"{type(err).__name__}: {err}"
         for pattern, message in rules.items():
             if re.search(pattern, text):

@@ -98,6 +98,20 @@ def _parser() -> argparse.ArgumentParser:
     _add_kata_option(nbg)
     nbg.set_defaults(handler=cmd_nbgrader)
 
+    rel = sub.add_parser("release", help="write the student repository (a GitHub Classroom template)")
+    rel.add_argument("out_dir", metavar="OUT_DIR",
+                     help="new or empty folder, or a previous release (refreshed; its .git kept)")
+    _add_kata_option(rel)
+    rel.add_argument("--private-repo", default="OWNER/REPO-private", metavar="OWNER/NAME",
+                     help="the instructor's private repository (grader + hidden tests)")
+    rel.add_argument("--token-secret", default="KATAS_PRIVATE_TOKEN", metavar="NAME",
+                     help="repository secret holding a read-only token for --private-repo")
+    rel.add_argument("--public-tests-only", action="store_true",
+                     help="grade with the released public tests: no private checkout (practice)")
+    rel.add_argument("--all-or-nothing", action="store_true",
+                     help="one command-grader step per kata: full points or none")
+    rel.set_defaults(handler=cmd_release)
+
     gs = sub.add_parser("gradescope",
                         help="write the Gradescope autograder zip (setup.sh, run_autograder, hidden tests)")
     gs.add_argument("output", metavar="OUT.zip", help="the zip to write")
@@ -138,7 +152,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _format_names() -> list[str]:
-    return ["text", "json", "gradescope", "junit", "csv"]
+    return ["text", "json", "gradescope", "classroom", "junit", "csv"]
 
 
 def _add_kata_option(parser: argparse.ArgumentParser) -> None:
@@ -295,6 +309,12 @@ def cmd_nbgrader(args, manifest) -> int:
     from grader.integrations.nbgrader_export import cli_nbgrader
 
     return cli_nbgrader(args, manifest)
+
+
+def cmd_release(args, manifest) -> int:
+    from grader.integrations.release import cli_release
+
+    return cli_release(args, manifest)
 
 
 def cmd_gradescope(args, manifest) -> int:

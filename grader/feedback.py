@@ -72,6 +72,9 @@ COMMON_ERRORS: tuple[tuple[str, str], ...] = (
      "(or use *_like) and move inputs with .to(dtype)"),
     (r"can't allocate memory|not enough memory|out of memory|MemoryError",
      "ran out of memory: a tensor far larger than needed? Check the shapes you create"),
+    (r"NotImplementedError: .*not implemented for '",
+     "an operation got a dtype it does not support (integer class indices where floats were "
+     "expected, or the reverse?): check the dtypes and the order of the arguments"),
     (r"RecursionError|maximum recursion depth", "infinite recursion: check the recursive call reaches a base case"),
 )
 
@@ -132,7 +135,7 @@ def message_for(exc: BaseException, submission: Path | None) -> str:
         return truncate(kept or "a check failed")
     where = submission_location(exc.__traceback__, submission)
     at = f" (at {where})" if where else ""
-    if isinstance(exc, NotImplementedError):
+    if is_stub_error(exc):
         if "not implemented" in raw.lower():
             return truncate(raw)  # the stub's own message names the kata and the function
         return truncate(f"not implemented yet: {raw or 'fill in the TODO'}{at}")
@@ -141,6 +144,15 @@ def message_for(exc: BaseException, submission: Path | None) -> str:
     if meaning:
         return truncate(f"{meaning}\n  (your code raised {raised}{at})")
     return truncate(f"your code raised {raised}{at}")
+
+
+def is_stub_error(exc: BaseException) -> bool:
+    """The stub's own NotImplementedError ("not done yet"), as opposed to one torch raises for
+    an unsupported dtype ("not implemented for 'Long'"), which is a real mistake."""
+    if not isinstance(exc, NotImplementedError):
+        return False
+    text = _safe_str(exc)
+    return not text or "is not implemented yet" in text or "not implemented for '" not in text
 
 
 def _is_pytest_outcome(exc: BaseException) -> bool:

@@ -138,7 +138,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     exc = call.excinfo.value
     message = feedback.message_for(exc, submission_dir(item.config))
     report.kata_feedback = message
-    report.kata_not_implemented = isinstance(exc, NotImplementedError)
+    report.kata_not_implemented = feedback.is_stub_error(exc)
     if isinstance(exc, (KataFailure, pytest.fail.Exception)):
         report.longrepr = message  # the check's own words; its traceback is the test's, not yours
     else:

@@ -1,0 +1,15 @@
+# MISTAKE: switches to eval mode and never switches back
+# FEEDBACK: restore the previous mode
+import torch
+
+
+def evaluate(model, loader, loss_fn):
+    model.eval()
+    total, correct, n = 0.0, 0, 0
+    with torch.no_grad():
+        for inputs, targets in loader:
+            outputs = model(inputs)
+            total += loss_fn(outputs, targets).item() * len(targets)
+            correct += (outputs.argmax(dim=-1) == targets).sum().item()
+            n += len(targets)
+    return total / n, correct / n

@@ -1,0 +1,33 @@
+# MISTAKE: passes a 'True = masked' causal mask to F.scaled_dot_product_attention, where True means 'may attend'
+# FEEDBACK: j <= i
+import math
+
+import torch
+from torch import nn
+
+
+class MultiHeadAttention(nn.Module):
+    def __init__(self, embed_dim, num_heads):
+        super().__init__()
+        self.embed_dim = embed_dim
+        self.num_heads = num_heads
+        self.head_dim = embed_dim // num_heads
+        self.q_proj = nn.Linear(embed_dim, embed_dim)
+        self.k_proj = nn.Linear(embed_dim, embed_dim)
+        self.v_proj = nn.Linear(embed_dim, embed_dim)
+        self.out_proj = nn.Linear(embed_dim, embed_dim)
+
+    def forward(self, query, key, value, key_padding_mask=None, causal=False):
+        B, L, E = query.shape
+        S = key.shape[1]
+        H, D = self.num_heads, self.head_dim
+        q = self.q_proj(query).view(B, L, H, D).transpose(1, 2)
+        k = self.k_proj(key).view(B, S, H, D).transpose(1, 2)
+        v = self.v_proj(value).view(B, S, H, D).transpose(1, 2)
+        future = torch.ones(L, S, dtype=torch.bool, device=query.device).triu(1)
+        mask = future if causal else torch.ones(L, S, dtype=torch.bool, device=query.device)
+        if key_padding_mask is not None:
+            mask = mask & ~key_padding_mask[:, None, None, :]
+        out = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        out = out.transpose(1, 2).reshape(B, L, E)
+        return self.out_proj(out)
