@@ -1,0 +1,32 @@
+# MISTAKE: treats n >= number of blocks as full fine-tuning, unfreezing the embedding too
+# FEEDBACK: embedding (backbone.embed and backbone.pos) comes before the blocks
+import torch
+from torch import nn
+
+
+def set_trainable(module, flag):
+    for p in module.parameters():
+        p.requires_grad_(flag)
+
+
+def linear_probe(model):
+    set_trainable(model, False)
+    set_trainable(model.head, True)
+
+
+def unfreeze_last(model, n):
+    if n < 0:
+        raise ValueError(n)
+    if n >= len(model.backbone.blocks):
+        set_trainable(model, True)
+        return
+    set_trainable(model, False)
+    set_trainable(model.head, True)
+    if n > 0:
+        for block in model.backbone.blocks[-n:]:
+            set_trainable(block, True)
+        set_trainable(model.backbone.norm, True)
+
+
+def full_finetune(model):
+    set_trainable(model, True)

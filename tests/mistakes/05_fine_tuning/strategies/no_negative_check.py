@@ -1,0 +1,27 @@
+# MISTAKE: does not reject a negative n, silently training blocks[1:]
+# FEEDBACK: should raise ValueError
+import torch
+from torch import nn
+
+
+def set_trainable(module, flag):
+    for p in module.parameters():
+        p.requires_grad_(flag)
+
+
+def linear_probe(model):
+    set_trainable(model, False)
+    set_trainable(model.head, True)
+
+
+def unfreeze_last(model, n):
+    set_trainable(model, False)
+    set_trainable(model.head, True)
+    if n != 0:
+        for block in model.backbone.blocks[-n:]:
+            set_trainable(block, True)
+        set_trainable(model.backbone.norm, True)
+
+
+def full_finetune(model):
+    set_trainable(model, True)

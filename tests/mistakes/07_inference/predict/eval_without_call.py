@@ -1,0 +1,15 @@
+# MISTAKE: writes model.eval without the parentheses, which does nothing
+# FEEDBACK: with parentheses
+import torch
+
+
+def predict(model, x):
+    modes = [(module, module.training) for module in model.modules()]
+    model.eval
+    try:
+        with torch.no_grad():
+            logits = model(x)
+        return logits.argmax(dim=-1)
+    finally:
+        for module, was_training in modes:
+            module.training = was_training
