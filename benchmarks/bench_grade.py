@@ -45,6 +45,7 @@ def main() -> int:
     args = parser.parse_args()
     py = sys.executable
     rows = []
+    notes: list[str] = []
     bare = timed([py, "-c", "import torch"], args.repeat)
     rows.append(("python -c 'import torch'", bare))
     kata_args = [a for k in FOUNDATION for a in ("--kata", k)]
@@ -56,24 +57,41 @@ def main() -> int:
                      timed([py, "-m", "grader", "check", "02_autograd/sgd", "--submission", "solutions"],
                            args.repeat)))
     if args.batch:
-        from benchmarks.make_class import make_class
-
+        import csv
+        import json
         import tempfile
+
+        from benchmarks.make_class import make_class
 
         with tempfile.TemporaryDirectory() as tmp:
             students = make_class(Path(tmp) / "class", args.batch)
+            out = Path(tmp) / "out"
             start = time.perf_counter()
-            result = subprocess.run([py, "-m", "grader", "grade-batch", str(students), "-o",
-                                     str(Path(tmp) / "out"), "--timeout", "10"], cwd=ROOT,
-                                    capture_output=True, text=True)
+            result = subprocess.run([py, "-m", "grader", "grade-batch", str(students), "-o", str(out),
+                                     "--timeout", "10"], cwd=ROOT, capture_output=True, text=True)
             elapsed = time.perf_counter() - start
             if result.returncode != 0:
                 sys.exit(f"grade-batch failed:\n{result.stderr[-3000:]}")
             rows.append((f"grade-batch of {args.batch} submissions", elapsed))
+            with open(out / "class.csv", newline="") as handle:
+                table = {r["student"]: r for r in csv.DictReader(handle)}
+            lost = args.batch - len(table)
+            sample = sorted(table)[:: max(1, len(table) // 5)][:5]
+            mismatches = []
+            for student in sample:
+                alone = subprocess.run([py, "-m", "grader", "grade", str(students / student), "--format",
+                                        "json", "--timeout", "10"], cwd=ROOT, capture_output=True, text=True)
+                total = json.loads(alone.stdout)["score"]
+                if f"{total:g}" != table[student]["total"]:
+                    mismatches.append(f"{student}: batch {table[student]['total']} alone {total:g}")
+            notes.append(f"batch: {len(table)} students in class.csv, {lost} lost; "
+                         f"{len(sample)} graded alone: {'all match' if not mismatches else mismatches}")
     width = max(len(name) for name, _ in rows)
     print(f"{'what'.ljust(width)}  seconds  x import torch")
     for name, seconds in rows:
         print(f"{name.ljust(width)}  {seconds:7.2f}  {seconds / bare:6.2f}x")
+    for note in notes:
+        print(note)
     return 0
 
 
