@@ -1,0 +1,17 @@
+# MISTAKE: calls loss.backward() instead of scaler.scale(loss).backward()
+# FEEDBACK: scaler.scale(loss).backward()
+import torch
+from torch import nn
+
+
+def amp_train_step(model, inputs, targets, loss_fn, optimizer, scaler, device_type, dtype, max_norm=None):
+    optimizer.zero_grad()
+    with torch.autocast(device_type=device_type, dtype=dtype):
+        loss = loss_fn(model(inputs), targets)
+    loss.backward()
+    if max_norm is not None:
+        scaler.unscale_(optimizer)
+        nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.item()
