@@ -191,7 +191,9 @@ def _truth_shape(layers, input_shape):
 
 def _check_shape(kata, layers, input_shape, hint):
     want = _truth_shape(layers, input_shape)
-    got = kata.output_shape(layers, input_shape)
+    with explain({r"ValueError": f"{hint}\n  output_shape raised ValueError on a valid network "
+                                 f"(PyTorch runs it and gives {want}): are the channels tracked right?"}):
+        got = kata.output_shape(layers, input_shape)
     expect_type(got, tuple, f"output_shape(..., {input_shape})",
                 hint="return a plain tuple of ints (tuple(...)), not a list or torch.Size")
     expect(all(type(d) is int for d in got),
