@@ -42,6 +42,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--batch", type=int, default=0, help="also grade a class of N submissions")
     parser.add_argument("--check", action="store_true", help="also time `grader check`")
+    parser.add_argument("--batch-timeout", type=int, default=5,
+                        help="hard time limit per kata in the batch (each hanging kata costs it)")
     args = parser.parse_args()
     py = sys.executable
     rows = []
@@ -68,7 +70,7 @@ def main() -> int:
             out = Path(tmp) / "out"
             start = time.perf_counter()
             result = subprocess.run([py, "-m", "grader", "grade-batch", str(students), "-o", str(out),
-                                     "--timeout", "10"], cwd=ROOT, capture_output=True, text=True)
+                                     "--timeout", str(args.batch_timeout)], cwd=ROOT, capture_output=True, text=True)
             elapsed = time.perf_counter() - start
             if result.returncode != 0:
                 sys.exit(f"grade-batch failed:\n{result.stderr[-3000:]}")
@@ -80,7 +82,7 @@ def main() -> int:
             mismatches = []
             for student in sample:
                 alone = subprocess.run([py, "-m", "grader", "grade", str(students / student), "--format",
-                                        "json", "--timeout", "10"], cwd=ROOT, capture_output=True, text=True)
+                                        "json", "--timeout", str(args.batch_timeout)], cwd=ROOT, capture_output=True, text=True)
                 total = json.loads(alone.stdout)["score"]
                 if f"{total:g}" != table[student]["total"]:
                     mismatches.append(f"{student}: batch {table[student]['total']} alone {total:g}")

@@ -73,8 +73,18 @@ def submission_dir(config: pytest.Config) -> Path:
     return config.stash[_submission_key]
 
 
+_kata_id_key = pytest.StashKey[str]()
+
+
 def kata_id_for(node: pytest.Item) -> str:
     """The kata a test grades: its `kata` marker, else `tests/{public,hidden}/<chapter>/test_<name>.py`."""
+    cached = node.stash.get(_kata_id_key, None)
+    if cached is None:
+        cached = node.stash[_kata_id_key] = _find_kata_id(node)
+    return cached
+
+
+def _find_kata_id(node: pytest.Item) -> str:
     marker = node.get_closest_marker("kata")
     if marker is not None:
         return str(marker.args[0])
@@ -214,6 +224,18 @@ def _reset_torch(threads: int) -> None:
 # the kata fixture
 
 
+_CODE_CACHE: dict[tuple[str, str], types.CodeType] = {}
+
+
+def _compiled(source: str, filename: str) -> types.CodeType:
+    """Each test imports the kata afresh, but the same text need not be compiled again."""
+    key = (filename, source)
+    code = _CODE_CACHE.get(key)
+    if code is None:
+        code = _CODE_CACHE[key] = compile(source, filename, "exec")
+    return code
+
+
 class KataModule:
     """The submission's kata module; a missing name fails the test with a clear message."""
 
@@ -259,7 +281,7 @@ def load_kata(path: Path, kata_id: str, display: str | None = None) -> KataModul
     except UnicodeDecodeError as err:
         pytest.fail(f"{display} is not UTF-8 text ({err}): save it as UTF-8", pytrace=False)
     try:
-        code = compile(source, str(path), "exec")
+        code = _compiled(source, str(path))
     except SyntaxError as err:
         pointer = f", column {err.offset}" if err.offset else ""
         line = (err.text or "").rstrip()

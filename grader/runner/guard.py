@@ -21,7 +21,6 @@ import builtins
 import linecache
 import os
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,7 @@ from grader.runner import landlock
 
 
 class Snapshot:
-    def __init__(self, watched: dict[str, dict[str, int]], tensor_subclasses: set[int]):
+    def __init__(self, watched: dict[str, dict[str, object]], tensor_subclasses: list[type]):
         self._watched = watched
         self._subclasses = tensor_subclasses
 
@@ -62,9 +61,8 @@ class Snapshot:
         watched = {}
         for label, namespace in cls._namespaces().items():
             members = vars(namespace)
-            watched[label] = {name: id(value) for name, value in list(members.items())}
-        subclasses = {id(c) for c in _all_subclasses(torch.Tensor)}
-        return cls(watched, subclasses)
+            watched[label] = dict(members)  # the objects themselves: compared with `is`
+        return cls(watched, _all_subclasses(torch.Tensor))
 
     def changes(self) -> list[str]:
         """What differs from the snapshot, in words (empty when nothing was tampered with)."""
@@ -73,13 +71,13 @@ class Snapshot:
         problems: list[str] = []
         for label, namespace in self._namespaces().items():
             members = vars(namespace)
-            for name, ident in self._watched[label].items():
-                if name not in members:
-                    problems.append(f"{label}.{name} was deleted")
-                elif id(members[name]) != ident:
-                    problems.append(f"{label}.{name} was replaced")
+            missing = object()
+            for name, value in self._watched[label].items():
+                current = members.get(name, missing)
+                if current is not value:
+                    problems.append(f"{label}.{name} was " + ("deleted" if current is missing else "replaced"))
         for cls_ in _all_subclasses(torch.Tensor):
-            if id(cls_) not in self._subclasses and not cls_.__module__.startswith("torch"):
+            if cls_ not in self._subclasses and not cls_.__module__.startswith("torch"):
                 problems.append(f"a torch.Tensor subclass {cls_.__qualname__} was defined")
         if torch._C._len_torch_function_stack() > 0:
             problems.append("a torch function mode was left active")
@@ -119,6 +117,11 @@ _FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_bac
 _LIBRARY_CALLERS = frozenset({"collections", "typing", "enum", "dataclasses", "abc", "functools",
                               "warnings", "logging", "torch", "numpy", "pytest", "_pytest",
                               "pluggy", "grader"})
+_FILE_EVENTS = frozenset({"os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown",
+                          "os.link", "os.symlink", "os.truncate", "os.utime", "shutil.rmtree",
+                          "shutil.move", "os.replace"})
+_LIST_EVENTS = frozenset({"os.listdir", "os.scandir", "glob.glob", "os.walk"})
+_WATCHED = frozenset({"open"}) | _FILE_EVENTS | _LIST_EVENTS | frozenset(_INTROSPECTION)
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
@@ -131,7 +134,7 @@ class Lockdown:
         self._submission = os.path.realpath(job.submission)
         self._scratch = os.path.realpath(job.scratch)
         self._protected = tuple(os.path.realpath(p) for p in job.protected)
-        self._state = threading.local()
+        self._busy = False  # re-entrancy guard: the hook's own frame walk raises events too
         self._armed = False
 
     @pytest.hookimpl(trylast=True)
@@ -181,27 +184,31 @@ class Lockdown:
 
     # -- the audit hook ------------------------------------------------------------------------
     def _hook(self, event: str, args: tuple) -> None:
-        if getattr(self._state, "busy", False):
+        # Called for every audited event (millions in a run): leave fast unless it matters.
+        if event == "object.__getattr__":
+            if len(args) < 2 or args[1] not in _FRAME_ATTRS:
+                return
+        elif event not in _WATCHED and not event.startswith(_DENIED_ALWAYS):
             return
-        self._state.busy = True
+        if self._busy:
+            return
+        self._busy = True
         try:
             reason = self._check(event, args)
         finally:
-            self._state.busy = False
+            self._busy = False
         if reason:
             raise PermissionError(f"blocked by the grader: {reason}")
 
     def _check(self, event: str, args: tuple) -> str | None:
         if event == "open":
             return self._check_open(args)
-        if event in ("os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown",
-                     "os.link", "os.symlink", "os.truncate", "os.utime", "shutil.rmtree",
-                     "shutil.move", "os.replace"):
+        if event in _FILE_EVENTS:
             for path in args[:2]:
                 if isinstance(path, (str, bytes, os.PathLike)) and not self._writable(path):
                     return f"{event} outside the scratch directory"
             return None
-        if event in ("os.listdir", "os.scandir", "glob.glob", "os.walk"):
+        if event in _LIST_EVENTS:
             path = args[0] if args else "."
             if isinstance(path, (str, bytes, os.PathLike)) and self._is_protected(path):
                 return f"listing {os.fsdecode(path)}"

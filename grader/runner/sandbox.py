@@ -70,6 +70,29 @@ def enter(scratch: Path, keep_fd: int, cpu_seconds: int, memory_bytes: int | Non
         _limit(resource.RLIMIT_AS, memory_bytes)
         limits = "memory, " + limits
     isolation.layers.append(f"resource limits ({limits})")
+    if _leave_network():
+        isolation.layers.append("no network: an empty network namespace of its own")
+    else:
+        isolation.missing.append("network namespace (unshare not permitted here)")
+
+
+_CLONE_NEWUSER, _CLONE_NEWNET = 0x10000000, 0x40000000
+
+
+def _leave_network() -> bool:
+    """Move into a new, empty network namespace (no interface but a down loopback). As root
+    that is allowed directly; otherwise through a new user namespace, where the kernel permits
+    unprivileged ones. Only a single-threaded process may do this, as a fresh child is."""
+    if sys.platform != "linux":
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return False
+    flags = _CLONE_NEWNET if os.geteuid() == 0 else _CLONE_NEWUSER | _CLONE_NEWNET
+    return libc.unshare(flags) == 0
 
 
 # The environment as the supervisor saw it, captured at import (before any child clears it).
