@@ -116,7 +116,7 @@ _FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_bac
 # location, torch's lazy-init tracebacks): a frame request that passes through them is theirs.
 _LIBRARY_CALLERS = frozenset({"collections", "typing", "enum", "dataclasses", "abc", "functools",
                               "warnings", "logging", "torch", "numpy", "pytest", "_pytest",
-                              "pluggy", "grader"})
+                              "pluggy", "pytest_timeout", "grader"})
 _FILE_EVENTS = frozenset({"os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown",
                           "os.link", "os.symlink", "os.truncate", "os.utime", "shutil.rmtree",
                           "shutil.move", "os.replace"})
