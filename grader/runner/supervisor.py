@@ -57,6 +57,9 @@ class Options:
     memory_bytes: int | None = 6 * 1024**3
     katas_per_child: int = 0  # 0: spread a submission's katas over the free slots
     suite: str = "hidden"  # "hidden" (grading) or "public" (the learner's check)
+    # The in-interpreter guards (audit hook, Landlock, integrity snapshot). Off only for a
+    # learner checking their own code with the public tests, where start-up time matters more.
+    guarded: bool = True
     others_root: Path | None = None  # in a batch: the folder of all submissions (unreadable)
     fork: bool | None = None  # None: fork where available unless KATAS_NO_ZYGOTE=1
 
@@ -89,14 +92,16 @@ def use_fork(options: Options) -> bool:
     return hasattr(os, "fork") and os.environ.get("KATAS_NO_ZYGOTE", "") not in ("1", "true")
 
 
-def prepare(fork: bool) -> None:
+def prepare(fork: bool, guarded: bool = True) -> None:
     """Import what every child needs once, before forking; fail clearly if it cannot."""
     if not fork:
         return
     try:
         import pytest  # noqa: F401
         import torch  # noqa: F401
-        import torch._dynamo  # noqa: F401 - most katas load it lazily, and it patches torch
+
+        if guarded:  # most katas load it lazily, and it re-wraps torch functions on import,
+            import torch._dynamo  # noqa: F401 - which the integrity snapshot would flag
 
         import grader.checks  # noqa: F401
         import grader.plugin  # noqa: F401
@@ -135,7 +140,7 @@ def grade(manifest: Manifest, submission: Path, katas: tuple[Kata, ...],
           on_done: Callable[[KataResult], None] | None = None) -> Report:
     options = options or Options()
     fork = use_fork(options)
-    prepare(fork)
+    prepare(fork, options.guarded)
     started = time.monotonic()
     [graded] = run_work(manifest, [(submission, katas)], options, fork,
                         None if on_done is None else (lambda _i, result: on_done(result)))
@@ -234,7 +239,7 @@ def _start(katas: tuple[Kata, ...], manifest: Manifest, submission: Path, option
         kit_root=str(manifest.root), test_timeout=max(2, min(20, hard // 2)),
         cpu_seconds=sum(_hard_timeout(k, options) for k in katas) + 10,
         memory_bytes=options.memory_bytes, scratch=scratch, result_fd=write_fd,
-        protected=protected,
+        protected=protected, guarded=options.guarded,
     )
     key = protocol.new_key()
     popen = None
