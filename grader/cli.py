@@ -183,6 +183,14 @@ def _select(manifest, ids):
         raise UsageError(f"unknown kata id(s): {err.args[0]} (see `python -m grader list`)") from None
 
 
+def _require_hidden_tests(katas) -> None:
+    missing = [k for k in katas if not k.hidden_tests.is_file()]
+    if missing:
+        where = missing[0].hidden_tests.relative_to(missing[0].root)
+        raise UsageError(f"no hidden tests for {len(missing)} kata(s) (e.g. {where}): grading needs "
+                         "the instructor's kit; in a student copy use `python -m grader check`")
+
+
 def _submission_dir(text: str) -> Path:
     path = Path(text)
     if not path.exists():
@@ -234,6 +242,7 @@ def cmd_grade(args, manifest) -> int:
 
     submission = _submission_dir(args.submission)
     katas = _select(manifest, args.kata)
+    _require_hidden_tests(katas)
     options = _options(args)
     print(f"grading {len(katas)} kata(s) of {args.submission} ...", file=sys.stderr, flush=True)
     report = supervisor.grade(manifest, submission, katas, options, label=args.submission,
@@ -249,6 +258,7 @@ def cmd_grade_batch(args, manifest) -> int:
     from grader import batch
 
     katas = _select(manifest, args.kata)
+    _require_hidden_tests(katas)
     try:
         shard = batch.Shard.parse(args.shard) if args.shard else None
         reports = batch.grade_batch(manifest, Path(args.submissions), Path(args.output), katas,

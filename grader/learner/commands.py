@@ -124,7 +124,7 @@ def progress(manifest: Manifest, submission: Path) -> int:
         table.add_row(str(number), kata.id, f"[{colours[current]}]{current.value}[/]",
                       str(kata.points), kata.topic)
     out.print(table)
-    out.print(progress_line(states))
+    out.print(progress_line(states), markup=False)
     return 0
 
 
@@ -151,7 +151,7 @@ def watch(manifest: Manifest, submission: Path, stop_after: int | None = None) -
         record(state, current, submission, result)
         show_verdict(out, current, result, manifest, submission, state)
         states = [progress_of(k, submission, state) for k in manifest.katas]
-        out.print(progress_line(states) + "\n")
+        out.print(progress_line(states) + "\n", markup=False)
         checks += 1
         return first_unfinished(manifest, submission, state) if result.status == KataStatus.PASSED else current
 
