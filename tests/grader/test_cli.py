@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import sys
 
 import pytest
@@ -96,3 +97,12 @@ def test_list_and_build_check():
     assert listed.returncode == 0 and "02_autograd/sgd" in listed.stdout
     checked = run_cli("build", "--check")
     assert checked.returncode == 0, checked.stderr
+
+
+def test_grading_without_hidden_tests_says_why(tmp_path):
+    """A student copy has no hidden tests: `grade` is a usage error pointing at `check`."""
+    kit = tmp_path / "kit"
+    shutil.copytree(FIXTURE_KIT, kit, ignore=shutil.ignore_patterns("hidden"))
+    result = run_cli("--manifest", str(kit / "katas.toml"), "grade", str(kit / "exercises"))
+    assert result.returncode == 2
+    assert "no hidden tests" in result.stderr and "python -m grader check" in result.stderr
