@@ -18,17 +18,16 @@ import csv
 import hashlib
 import io
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import grader
+from grader.files import write_atomic
 from grader.formats import RENDERERS
 from grader.manifest import Kata, Manifest
-from grader.results import KataResult, Report, report_from_dict
+from grader.results import Report, report_from_dict
 
 OUTPUTS = {"text": "report.txt", "json": "report.json", "gradescope": "results.json",
            "junit": "report.xml", "csv": "report.csv"}
@@ -81,14 +80,6 @@ def content_hash(manifest: Manifest, katas: tuple[Kata, ...], student_dir: Path)
     return digest.hexdigest()
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-
-
 def is_current(out: Path, student: str, digest: str) -> bool:
     meta = out / student / META
     try:
@@ -120,25 +111,19 @@ def grade_batch(manifest: Manifest, submissions: Path, out: Path, katas: tuple[K
     options.others_root = submissions.resolve()
     fork = supervisor.use_fork(options)
     supervisor.prepare(fork)
-    pending: dict[int, dict[str, KataResult]] = {i: {} for i in range(len(todo))}
     progress = Progress(len(todo), log)
 
-    def on_done(index: int, result: KataResult) -> None:
-        pending[index][result.kata_id] = result
-        if len(pending[index]) == len(katas):
-            student = todo[index]
-            report = Report(submission=student, katas=tuple(pending[index][k.id] for k in katas),
-                            grader_version=grader.__version__)
-            save_student(out, student, report, hashes[student])
-            progress.step(f"{student} {report.score:g}/{report.max_score:g}")
+    def on_student(index: int, item: supervisor.Graded) -> None:
+        # Saved the moment the student is done: an interrupted batch keeps it.
+        student = todo[index]
+        report = Report(submission=student, katas=item.katas, isolation=item.isolation,
+                        cuda_available=item.cuda, grader_version=grader.__version__)
+        save_student(out, student, report, hashes[student])
+        progress.step(f"{student} {report.score:g}/{report.max_score:g}")
 
     if todo:
         work = [(submissions / s, katas) for s in todo]
-        graded = supervisor.run_work(manifest, work, options, fork, on_done)
-        for student, item in zip(todo, graded):  # add the isolation layers to the saved reports
-            report = Report(submission=student, katas=item.katas, isolation=item.isolation,
-                            cuda_available=item.cuda, grader_version=grader.__version__)
-            save_student(out, student, report, hashes[student])
+        supervisor.run_work(manifest, work, options, fork, on_item_done=on_student)
     reports = load_reports([out], students)
     write_atomic(out / CLASS_CSV, class_csv(reports, katas))
     return reports

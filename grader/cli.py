@@ -8,9 +8,7 @@ stderr; 3 the grading machinery itself cannot run (e.g. torch cannot be imported
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from grader import manifest as manifest_mod
@@ -214,12 +212,9 @@ def write_output(text: str, output: str | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    target = Path(output)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, target)
+    from grader.files import write_atomic
+
+    write_atomic(Path(output), text)
 
 
 def progress_printer(total: int):

@@ -158,9 +158,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 # ---------------------------------------------------------------------------------------------
 # a one-line summary per kata at the end of a plain `pytest` run
 
-_summary_key = pytest.StashKey[dict]()
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     per_kata: dict[str, list[str]] = {}
@@ -320,11 +317,3 @@ def _safe_str(err: BaseException) -> str:
         return str(err)[:500]
     except Exception:  # noqa: BLE001
         return "<unprintable>"
-
-
-def is_submission_file(filename: str, config: pytest.Config) -> bool:
-    try:
-        return Path(filename).resolve().is_relative_to(submission_dir(config))
-    except (OSError, ValueError):
-        return False
-

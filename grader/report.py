@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.files import write_atomic
 from grader.results import KataResult, KataStatus, Outcome, Report
 
 TOP_MISTAKES = 3
@@ -278,7 +279,7 @@ def write_report(batch_dirs: list[Path], out_dir: Path, manifest, kata_ids: list
              "report.md": render_markdown(summaries, reports, source)}
     written = {}
     for name, text in files.items():
-        batch.write_atomic(out_dir / name, text)
+        write_atomic(out_dir / name, text)
         written[name] = out_dir / name
     png = out_dir / "report.png"
     tmp = out_dir / ".report.png.tmp"

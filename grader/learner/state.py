@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 from grader.build import stub_marker, todo_count
+from grader.files import write_atomic
 from grader.manifest import Kata
 
 STATE_DIR = ".katas"
@@ -43,11 +42,8 @@ class LearnerState:
                    {str(k): int(v) for k, v in hints.items() if isinstance(v, int)})
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".state.")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"passed": self.passed, "hints": self.hints}, handle, indent=2, sort_keys=True)
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps({"passed": self.passed, "hints": self.hints},
+                                           indent=2, sort_keys=True))
 
 
 def file_hash(path: Path) -> str | None:

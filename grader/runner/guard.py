@@ -135,7 +135,6 @@ class Lockdown:
         self._scratch = os.path.realpath(job.scratch)
         self._protected = tuple(os.path.realpath(p) for p in job.protected)
         self._busy = False  # re-entrancy guard: the hook's own frame walk raises events too
-        self._armed = False
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -153,7 +152,6 @@ class Lockdown:
         else:
             missing.append("Landlock (not supported by this kernel)")
         sys.addaudithook(self._hook)
-        self._armed = True
         layers.append("audit hook: no reading tests/solutions, no subprocess, sockets, ctypes, "
                       "signals or frame introspection from submission code")
         self._reporter.send({"type": "armed", "isolation": layers, "missing": missing})

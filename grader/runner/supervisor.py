@@ -55,7 +55,6 @@ class Options:
     jobs: int = 0  # parallel children; 0 = one per core
     timeout: int | None = None  # hard per-kata timeout override, seconds
     memory_bytes: int | None = 6 * 1024**3
-    katas_per_child: int = 0  # 0: spread a submission's katas over the free slots
     suite: str = "hidden"  # "hidden" (grading) or "public" (the learner's check)
     # The in-interpreter guards (audit hook, Landlock, integrity snapshot). Off only for a
     # learner checking their own code with the public tests, where start-up time matters more.
@@ -164,8 +163,10 @@ class Graded:
 
 
 def run_work(manifest: Manifest, work: list[tuple[Path, tuple[Kata, ...]]], options: Options,
-             fork: bool, on_done: Callable[[int, KataResult], None] | None = None) -> list[Graded]:
-    """Grade each (submission, katas) item; `on_done(item index, result)` as each kata ends."""
+             fork: bool, on_done: Callable[[int, KataResult], None] | None = None,
+             on_item_done: Callable[[int, Graded], None] | None = None) -> list[Graded]:
+    """Grade each (submission, katas) item; `on_done(item index, result)` as each kata ends,
+    `on_item_done(item index, graded)` as each item's last kata ends."""
     slots = options.jobs or os.cpu_count() or 1
     queue: list[tuple[int, Path, tuple[Kata, ...]]] = []
     for index, (submission, katas) in enumerate(work):
@@ -175,10 +176,19 @@ def run_work(manifest: Manifest, work: list[tuple[Path, tuple[Kata, ...]]], opti
     events: list[list[dict]] = [[] for _ in work]
     running: dict[int, _Running] = {}
 
+    def graded(index: int) -> Graded:
+        events_ = events[index]
+        cuda = any(e.get("cuda") for e in events_ if e.get("type") == "start")
+        return Graded(tuple(results[index][k.id] for k in work[index][1]),
+                      tuple(_isolation_summary(events_)), cuda)
+
     def finish(run: _Running, result: KataResult) -> None:
-        results[run.work_index][result.kata_id] = result
+        index = run.work_index
+        results[index][result.kata_id] = result
         if on_done:
-            on_done(run.work_index, result)
+            on_done(index, result)
+        if on_item_done and len(results[index]) == len(work[index][1]):
+            on_item_done(index, graded(index))
 
     try:
         while queue or running:
@@ -205,17 +215,10 @@ def run_work(manifest: Manifest, work: list[tuple[Path, tuple[Kata, ...]]], opti
             _kill(run)
             _reap(run, block=True)
             _cleanup(run)
-    graded = []
-    for index, (_, katas) in enumerate(work):
-        cuda = any(e.get("cuda") for e in events[index] if e.get("type") == "start")
-        graded.append(Graded(tuple(results[index][k.id] for k in katas),
-                             tuple(_isolation_summary(events[index])), cuda))
-    return graded
+    return [graded(index) for index in range(len(work))]
 
 
 def _chunk_count(katas: int, items: int, slots: int, options: Options) -> int:
-    if options.katas_per_child:
-        return max(1, -(-katas // options.katas_per_child))
     if items >= slots:
         return 1  # many submissions: one child each keeps every core busy
     return max(1, min(katas, slots // max(items, 1)))
