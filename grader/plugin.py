@@ -23,8 +23,9 @@ from typing import Any
 
 import pytest
 
+from grader.results import NOT_GRADED_HERE
+
 SUBMISSION_OPTION = "--submission"
-NOT_GRADED_HERE = "needs CUDA: not graded here (no CUDA device on this machine)"
 _TEST_ROOTS = ("public", "hidden")
 
 

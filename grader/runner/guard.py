@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import builtins
 import linecache
+import operator
 import os
 import sys
+from itertools import repeat
 from pathlib import Path
 
 import pytest
@@ -28,10 +30,19 @@ import pytest
 from grader.runner import landlock
 
 
+_MISSING = object()
+
+
 class Snapshot:
-    def __init__(self, watched: dict[str, dict[str, object]], tensor_subclasses: list[type]):
+    def __init__(self, watched: dict[str, tuple[object, tuple[str, ...], tuple[object, ...]]],
+                 tensor_subclasses: list[type], torch_module):
+        # label -> (the namespace, its names, their objects: compared with `is`). The namespaces
+        # are held too, so replacing this class's methods later does not change what is checked.
         self._watched = watched
-        self._subclasses = tensor_subclasses
+        self._subclasses = tensor_subclasses  # held, so that their ids stay theirs
+        self._subclass_ids = frozenset(map(id, tensor_subclasses))
+        self._torch = torch_module
+        self._hooks = (sys.gettrace(), sys.getprofile())  # a profiler or coverage run's own
 
     @staticmethod
     def _namespaces() -> dict[str, object]:
@@ -52,6 +63,7 @@ class Snapshot:
             "grader.feedback": grader.feedback, "grader.runner.reporter": grader.runner.reporter,
             "grader.runner.reporter.Reporter": grader.runner.reporter.Reporter,
             "grader.runner.protocol": grader.runner.protocol, "os": os,
+            "grader.runner.guard": sys.modules[__name__], "operator": operator,
         }
 
     @classmethod
@@ -60,42 +72,54 @@ class Snapshot:
 
         watched = {}
         for label, namespace in cls._namespaces().items():
-            members = vars(namespace)
-            watched[label] = dict(members)  # the objects themselves: compared with `is`
-        return cls(watched, _all_subclasses(torch.Tensor))
+            members = dict(vars(namespace))
+            watched[label] = (namespace, tuple(members), tuple(members.values()))
+        return cls(watched, _all_subclasses(torch.Tensor), torch)
 
-    def changes(self) -> list[str]:
-        """What differs from the snapshot, in words (empty when nothing was tampered with)."""
-        import torch
-
+    # The helpers are bound as defaults, at import: a submission that replaces operator.is_ or a
+    # builtin later cannot blind the check that would report it.
+    def changes(self, _is=operator.is_, _all=all, _map=map, _repeat=repeat, _vars=vars,
+                _gettrace=sys.gettrace, _getprofile=sys.getprofile, _missing=_MISSING,
+                _modules=sys.modules, _module_type=type(sys)) -> list[str]:
+        """What differs from the snapshot, in words (empty when nothing was tampered with).
+        Runs after every test, over thousands of names: the common case (nothing changed) is
+        decided by one C-level pass per namespace."""
+        torch = self._torch
         problems: list[str] = []
-        for label, namespace in self._namespaces().items():
-            members = vars(namespace)
-            missing = object()
-            for name, value in self._watched[label].items():
-                current = members.get(name, missing)
+        for label, (namespace, names, values) in self._watched.items():
+            if isinstance(namespace, _module_type) and _modules.get(label) is not namespace:
+                problems.append(f"the module {label} was removed or replaced in sys.modules")
+            members = _vars(namespace)
+            if _all(_map(_is, _map(members.get, names, _repeat(_missing)), values)):
+                continue
+            for name, value in zip(names, values):
+                current = members.get(name, _missing)
                 if current is not value:
-                    problems.append(f"{label}.{name} was " + ("deleted" if current is missing else "replaced"))
+                    problems.append(f"{label}.{name} was " + ("deleted" if current is _missing else "replaced"))
         for cls_ in _all_subclasses(torch.Tensor):
-            if cls_ not in self._subclasses and not cls_.__module__.startswith("torch"):
+            if id(cls_) not in self._subclass_ids and not str(cls_.__module__).startswith("torch"):
                 problems.append(f"a torch.Tensor subclass {cls_.__qualname__} was defined")
         if torch._C._len_torch_function_stack() > 0:
             problems.append("a torch function mode was left active")
         if hasattr(torch._C, "_len_torch_dispatch_stack") and torch._C._len_torch_dispatch_stack() > 0:
             problems.append("a torch dispatch mode was left active")
-        if sys.gettrace() is not None or sys.getprofile() is not None:
+        if (_gettrace(), _getprofile()) != self._hooks:
             problems.append("a trace or profile hook was installed")
         return problems[:20]
 
 
+
 def _all_subclasses(cls: type) -> list[type]:
-    seen, stack = [], [cls]
+    """By identity: a metaclass of the submission's may define __eq__ and __hash__."""
+    seen, stack = {id(cls)}, [cls]
+    found = []
     while stack:
         for sub in type.__subclasses__(stack.pop()):
-            if sub not in seen:
-                seen.append(sub)
+            if id(sub) not in seen:
+                seen.add(id(sub))
+                found.append(sub)
                 stack.append(sub)
-    return seen
+    return found
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 import pytest
 
-from grader.plugin import NOT_GRADED_HERE, kata_id_for
+from grader.plugin import cuda_available, kata_id_for
+from grader.results import NOT_GRADED_HERE
 from grader.runner import protocol
 
 SKIPPED_IS_FAILURE = ("the test was skipped, and a skip is not a pass: does your code call "
@@ -44,6 +45,7 @@ class Reporter:
         self._items: dict[str, pytest.Item] = {}
         self._phases: dict[str, list[pytest.TestReport]] = {}
         self._current_kata: str | None = None
+        self._not_gradable: list[pytest.Item] = []
 
     # -- channel -------------------------------------------------------------------------
     def send(self, event: dict) -> None:
@@ -60,9 +62,20 @@ class Reporter:
 
     # -- hooks ---------------------------------------------------------------------------
     @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """Without CUDA, gpu tests are not run at all (each would only be set up to be skipped):
+        they are reported as not gradable here straight after collection."""
+        if cuda_available():
+            return
+        self._not_gradable = [i for i in items if i.get_closest_marker("gpu") is not None]
+        if self._not_gradable:
+            items[:] = [i for i in items if i.get_closest_marker("gpu") is None]
+            config.hook.pytest_deselected(items=self._not_gradable)
+
+    @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         tests = []
-        for item in session.items:
+        for item in [*session.items, *self._not_gradable]:
             self._items[item.nodeid] = item
             weight = item.get_closest_marker("weight")
             tests.append({
@@ -73,6 +86,9 @@ class Reporter:
                 "gpu": item.get_closest_marker("gpu") is not None,
             })
         self.send({"type": "collected", "tests": tests})
+        for item in self._not_gradable:
+            self.send({"type": "result", "id": test_id(item), "outcome": "not_gradable",
+                       "message": NOT_GRADED_HERE})
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -86,6 +102,19 @@ class Reporter:
         if kata is not None and kata != self._current_kata:
             self._current_kata = kata
             self.send({"type": "begin", "kata": kata})
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
+        """A failure's report without pytest's traceback rendering, which nothing here shows
+        (about a millisecond a failure; a stub fails hundreds of tests). grader.plugin's wrapper
+        still puts the teaching message on it. Skips and the rest take pytest's own path."""
+        excinfo = call.excinfo
+        if excinfo is None or isinstance(excinfo.value, (pytest.skip.Exception, BaseExceptionGroup)):
+            return None
+        return pytest.TestReport(
+            item.nodeid, item.location, dict.fromkeys(item.keywords, 1), "failed",
+            excinfo.exconly(), call.when, duration=call.duration, start=call.start,
+            stop=call.stop, user_properties=item.user_properties)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self._phases.setdefault(report.nodeid, []).append(report)

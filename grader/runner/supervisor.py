@@ -29,7 +29,7 @@ from pathlib import Path
 
 import grader
 from grader.manifest import Kata, Manifest
-from grader.results import KataResult, Outcome, Report, TestResult
+from grader.results import NOT_GRADED_HERE, KataResult, Outcome, Report, TestResult
 from grader.runner import protocol
 from grader.runner.child import Job
 from grader.runner.guard import protected_paths
@@ -103,6 +103,7 @@ def prepare(fork: bool, guarded: bool = True) -> None:
             import torch._dynamo  # noqa: F401 - which the integrity snapshot would flag
 
         import grader.checks  # noqa: F401
+        import grader.feedback  # noqa: F401
         import grader.plugin  # noqa: F401
         import grader.runner.guard  # noqa: F401
         import grader.runner.reporter  # noqa: F401
@@ -175,6 +176,7 @@ def run_work(manifest: Manifest, work: list[tuple[Path, tuple[Kata, ...]]], opti
     results: list[dict[str, KataResult]] = [{} for _ in work]
     events: list[list[dict]] = [[] for _ in work]
     running: dict[int, _Running] = {}
+    bytecode_cache = tempfile.mkdtemp(prefix="katas-bytecode-")  # shared by this run's children
 
     def graded(index: int) -> Graded:
         events_ = events[index]
@@ -194,8 +196,9 @@ def run_work(manifest: Manifest, work: list[tuple[Path, tuple[Kata, ...]]], opti
         while queue or running:
             while queue and len(running) < slots:
                 index, submission, chunk = queue.pop(0)
-                protected = protected_paths(manifest.root, submission, options.others_root)
-                run = _start(chunk, manifest, submission, options, fork, protected)
+                protected = (*protected_paths(manifest.root, submission, options.others_root),
+                             bytecode_cache)
+                run = _start(chunk, manifest, submission, options, fork, protected, bytecode_cache)
                 run.work_index, run.submission = index, submission
                 running[run.fd] = run
             _pump(running, timeout=0.05)
@@ -215,6 +218,7 @@ def run_work(manifest: Manifest, work: list[tuple[Path, tuple[Kata, ...]]], opti
             _kill(run)
             _reap(run, block=True)
             _cleanup(run)
+        shutil.rmtree(bytecode_cache, ignore_errors=True)
     return [graded(index) for index in range(len(work))]
 
 
@@ -231,7 +235,7 @@ def _chunks(katas: tuple[Kata, ...], count: int) -> list[tuple[Kata, ...]]:
 
 
 def _start(katas: tuple[Kata, ...], manifest: Manifest, submission: Path, options: Options,
-           fork: bool, protected: tuple[str, ...]) -> _Running:
+           fork: bool, protected: tuple[str, ...], bytecode_cache: str = "") -> _Running:
     hard = _hard_timeout(katas[0], options)
     scratch = tempfile.mkdtemp(prefix="kata-")
     read_fd, write_fd = os.pipe()
@@ -242,7 +246,7 @@ def _start(katas: tuple[Kata, ...], manifest: Manifest, submission: Path, option
         kit_root=str(manifest.root), test_timeout=max(2, min(20, hard // 2)),
         cpu_seconds=sum(_hard_timeout(k, options) for k in katas) + 10,
         memory_bytes=options.memory_bytes, scratch=scratch, result_fd=write_fd,
-        protected=protected, guarded=options.guarded,
+        protected=protected, guarded=options.guarded, bytecode_cache=bytecode_cache,
     )
     key = protocol.new_key()
     popen = None
@@ -430,11 +434,13 @@ NO_TESTS = "the grader could not collect this kata's tests (an internal error, n
 
 def _test_result(spec: dict, event: dict | None, cuda: bool) -> TestResult:
     weight = float(spec.get("weight", 1.0))
+    if spec.get("gpu") and not cuda:  # never graded here, whatever happened around it
+        return TestResult(spec["id"], spec["name"], Outcome.NOT_GRADABLE, weight, NOT_GRADED_HERE)
     if event is None:
         return TestResult(spec["id"], spec["name"], Outcome.FAILED, weight,
                           "this test did not run to the end")
     outcome = event.get("outcome")
-    if outcome == "not_gradable" and not (spec.get("gpu") and not cuda):
+    if outcome == "not_gradable":
         outcome = "failed"  # only gpu tests on a machine without CUDA may go ungraded
     if outcome not in ("passed", "failed", "not_gradable"):
         outcome = "failed"

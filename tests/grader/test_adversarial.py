@@ -72,6 +72,13 @@ def test_no_attack_gains_a_point(graded, attack):
         assert "01_demo/add" in text and "02_demo/scale" in text  # every report is complete
 
 
+def test_a_blinded_tamper_check_still_reports_the_tampering(graded):
+    results, _ = graded
+    add = results["blind_the_integrity_check"].katas[0]
+    assert "tampered with the grader's checks" in add.feedback, add.feedback
+    assert "torch.allclose was replaced" in add.feedback, add.feedback
+
+
 def test_the_kit_is_untouched_and_no_process_outlives_the_run(graded):
     _, before = graded
     assert kit_fingerprint() == before

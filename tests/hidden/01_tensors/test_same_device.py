@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from grader.checks import assert_close, expect, expect_tensor, expect_type, explain
+from grader.checks import assert_close, expect, expect_tensor, expect_type, explain, manual_seed
 
 ERRORS = {
     r"not on the expected device|same device|Expected all tensors to be on":
@@ -178,7 +178,7 @@ def test_batch_dict_keeps_integer_dtypes(kata):
 
 def test_batch_to_model_on_device(kata, device):
     """moves a CPU batch to a model on the test device, values kept"""
-    torch.manual_seed(5)
+    manual_seed(5)
     model = nn.Linear(3, 2).to(device)
     batch = {"x": _randn(6, 2, 3), "y": torch.tensor([1, 0])}
     moved = _batch(kata, batch, model)

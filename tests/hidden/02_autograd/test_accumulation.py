@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.checks import assert_close, assert_scalar_close, expect, expect_tensor
+from grader.checks import assert_close, assert_scalar_close, expect, expect_tensor, manual_seed
 
 NOT_SCALED = ("the gradients are micro_batches times too big: divide each micro-batch loss by the "
               "number of micro-batches before backward(), so the sum of the pieces is the mean "
@@ -21,7 +21,7 @@ GENERAL = ("the accumulated gradient should equal one backward() on the whole ba
 
 
 def _model(seed, din=4, dout=3, dropout=False, dtype=torch.float64, device="cpu"):
-    torch.manual_seed(seed)
+    manual_seed(seed)
     layers = [nn.Linear(din, 8), nn.Tanh()] + ([nn.Dropout(0.5)] if dropout else []) + [nn.Linear(8, dout)]
     return nn.Sequential(*layers).to(device=device, dtype=dtype)
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from grader.checks import assert_close, expect, expect_type
+from grader.checks import assert_close, expect, expect_type, manual_seed
 
 NOT_IN_PLACE = ("the parameter itself did not change: `p = p - lr * p.grad` only rebinds a local "
                 "name; update the tensor in place (p -= ..., p.sub_(...)) inside torch.no_grad()")
@@ -54,7 +54,7 @@ def test_changes_the_parameter_in_place(kata, device):
 
 def test_updates_a_model_through_parameters_generator(kata, device):
     """works on model.parameters(), a one-shot generator"""
-    torch.manual_seed(6)
+    manual_seed(6)
     model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 2)).to(device)
     x = torch.randn(8, 4, device=device)
     model(x).pow(2).mean().backward()

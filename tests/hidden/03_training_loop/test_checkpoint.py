@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from grader.checks import assert_equal_tensors, expect, expect_type, explain
+from grader.checks import assert_equal_tensors, expect, expect_type, explain, manual_seed
 
 PLAIN_DATA = (
     "the checkpoint does not load with torch.load(path, weights_only=True): save state_dict()s "
@@ -29,7 +29,7 @@ LOAD_RULES = {
 
 
 def _model(seed, device="cpu"):
-    torch.manual_seed(seed)
+    manual_seed(seed)
     return nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2)).to(device)
 
 
@@ -242,7 +242,7 @@ def test_refuses_a_different_architecture(kata, tmp_path):
     model, opt = _trained(13)
     path = tmp_path / "other.pt"
     _save(kata, path, model, opt, 1)
-    torch.manual_seed(14)
+    manual_seed(14)
     other = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))  # no BatchNorm
     raised = None
     try:

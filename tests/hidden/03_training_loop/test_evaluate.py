@@ -8,7 +8,14 @@ from torch import nn
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from grader.checks import assert_close, assert_scalar_close, expect, expect_type, explain
+from grader.checks import (
+    assert_close,
+    assert_scalar_close,
+    expect,
+    expect_type,
+    explain,
+    manual_seed,
+)
 
 WEIGHTED = (
     "the mean loss is not weighted by batch size: sum loss.item() * batch size over the batches "
@@ -62,13 +69,13 @@ def _dataset(seed, n, features=5, classes=3, device="cpu"):
 
 
 def _plain_model(seed, features=5, classes=3, device="cpu"):
-    torch.manual_seed(seed)
+    manual_seed(seed)
     return nn.Sequential(nn.Linear(features, 8), nn.ReLU(), nn.Linear(8, classes)).to(device)
 
 
 def _noisy_model(seed, features=5, classes=3, probe=None):
     """A model whose output depends on the mode: Dropout and BatchNorm."""
-    torch.manual_seed(seed)
+    manual_seed(seed)
     layers = [nn.Linear(features, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5)]
     if probe is not None:
         layers.append(probe)

@@ -22,6 +22,7 @@ from grader.checks import (
     expect,
     expect_type,
     explain,
+    manual_seed,
 )
 
 SCALER_ERRORS = {
@@ -86,7 +87,7 @@ def _amp_dtype(device):
 
 def _setup(seed, device, *, d_in=6, hidden=16, d_out=3, batch=8, lr=0.1, init_scale=2.0**16,
            growth_interval=2000, enabled=True, mse=False):
-    torch.manual_seed(seed)
+    manual_seed(seed)
     model = nn.Sequential(nn.Linear(d_in, hidden), Probe(), nn.ReLU(), nn.Linear(hidden, d_out)).to(device)
     ref_model = copy.deepcopy(model)
     g = torch.Generator().manual_seed(seed + 1000)

@@ -8,7 +8,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from grader.checks import assert_close, assert_scalar_close, expect, expect_type
+from grader.checks import assert_close, assert_scalar_close, expect, expect_type, manual_seed
 
 WEIGHTED = (
     "the returned loss is not the mean over all samples of the epoch: weight each batch's loss by "
@@ -51,7 +51,7 @@ def _dataset(seed, n, features=4, outputs=2, device="cpu", classes=None):
 
 
 def _model(seed, features=4, outputs=2, device="cpu"):
-    torch.manual_seed(seed)
+    manual_seed(seed)
     return nn.Sequential(nn.Linear(features, 8), nn.Tanh(), nn.Linear(8, outputs)).to(device)
 
 
@@ -144,7 +144,7 @@ def test_parameters_match_a_correct_epoch(kata, device):
 
 def test_uses_every_batch(kata):
     """runs the model once on every batch of the loader"""
-    torch.manual_seed(11)
+    manual_seed(11)
     probe = ModeProbe()
     model = nn.Sequential(nn.Linear(4, 4), probe, nn.Linear(4, 2))
     loader = DataLoader(_dataset(12, 10), batch_size=3)
@@ -160,7 +160,7 @@ def test_uses_every_batch(kata):
 @pytest.mark.weight(2)
 def test_puts_the_model_in_training_mode(kata):
     """runs every forward pass in training mode, submodules included"""
-    torch.manual_seed(13)
+    manual_seed(13)
     probe = ModeProbe()
     model = nn.Sequential(nn.Linear(4, 6), nn.Dropout(0.3), probe, nn.Linear(6, 2))
     model.eval()  # left in eval mode by an earlier evaluation
@@ -172,7 +172,7 @@ def test_puts_the_model_in_training_mode(kata):
 
 def test_batchnorm_statistics_are_updated(kata):
     """trains BatchNorm like a training epoch: running statistics follow the batches"""
-    torch.manual_seed(15)
+    manual_seed(15)
     model = nn.Sequential(nn.Linear(4, 5), nn.BatchNorm1d(5), nn.ReLU(), nn.Linear(5, 2))
     model.eval()
     loader = DataLoader(_dataset(16, 12), batch_size=4)

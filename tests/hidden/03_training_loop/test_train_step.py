@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from grader.checks import assert_close, assert_scalar_close, expect, expect_type
+from grader.checks import assert_close, assert_scalar_close, expect, expect_type, manual_seed
 
 DID_NOT_MOVE = (
     "the parameters did not change: optimizer.step() must run after loss.backward(), while the "
@@ -49,7 +49,7 @@ def _data(seed, batch, features, outputs, device):
 
 
 def _model(seed, features, outputs, device, hidden=6):
-    torch.manual_seed(seed)
+    manual_seed(seed)
     return nn.Sequential(nn.Linear(features, hidden), nn.Tanh(), nn.Linear(hidden, outputs)).to(device)
 
 
@@ -179,7 +179,7 @@ def test_calls_loss_fn_with_outputs_then_targets(kata):
 @pytest.mark.weight(2)
 def test_asymmetric_loss(kata, device):
     """trains correctly with an asymmetric loss (BCEWithLogitsLoss)"""
-    torch.manual_seed(13)
+    manual_seed(13)
     model = nn.Linear(4, 3).to(device)
     g = torch.Generator().manual_seed(14)
     x = torch.randn(9, 4, generator=g).to(device)
@@ -195,7 +195,7 @@ def test_asymmetric_loss(kata, device):
 @pytest.mark.parametrize("training", [True, False], ids=["train_mode", "eval_mode"])
 def test_keeps_the_callers_mode(kata, training):
     """runs the model in the mode the caller chose and leaves it there"""
-    torch.manual_seed(15)
+    manual_seed(15)
     probe = ModeProbe()
     model = nn.Sequential(nn.Linear(4, 4), probe, nn.ReLU(), nn.Linear(4, 2))
     model.train(training)

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.checks import expect, expect_type, explain
+from grader.checks import expect, expect_type, explain, manual_seed
 
 FORMULA = "out = (size + 2*padding - dilation*(kernel - 1) - 1) // stride + 1"
 
@@ -320,7 +320,7 @@ def test_output_shape_raises_on_mismatched_layers(kata):
 
 def test_output_shape_leaves_the_layers_alone(kata):
     """does not move or change the layers (no running them on another device)"""
-    torch.manual_seed(9)
+    manual_seed(9)
     layers = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 7 * 7, 5))
     layers.train()
     before = {k: v.clone() for k, v in layers.state_dict().items()}

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from grader.checks import assert_close, expect, expect_tensor, explain
+from grader.checks import assert_close, expect, expect_tensor, explain, manual_seed
 
 NAMES = ("q_proj", "k_proj", "v_proj", "out_proj")
 RULES = {
@@ -34,7 +34,7 @@ CAUSAL = "causal: query i attends only to keys j <= i (the allowed pattern is on
 def _pair(kata, embed_dim, num_heads, seed, device="cpu", dtype=torch.float32):
     """A reference nn.MultiheadAttention with random weights and biases, and the submission's
     module with the same weights copied into q_proj, k_proj, v_proj, out_proj."""
-    torch.manual_seed(seed)
+    manual_seed(seed)
     ref = nn.MultiheadAttention(embed_dim, num_heads, batch_first=True)
     with torch.no_grad():
         ref.in_proj_bias.normal_(0, 0.5)

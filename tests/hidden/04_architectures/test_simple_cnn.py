@@ -10,7 +10,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.checks import assert_close, assert_equal_tensors, expect, expect_tensor, explain
+from grader.checks import (
+    assert_close,
+    assert_equal_tensors,
+    expect,
+    expect_tensor,
+    explain,
+    manual_seed,
+)
 
 SHAPE_ERRORS = {
     r"mat1 and mat2 shapes cannot be multiplied|size mismatch|shapes cannot be multiplied":
@@ -28,7 +35,7 @@ def _images(shape, seed, device="cpu"):
 
 
 def _build(kata, in_channels, num_classes, image_size, seed=0):
-    torch.manual_seed(seed)
+    manual_seed(seed)
     model = kata.SimpleCNN(in_channels, num_classes, image_size)
     expect(isinstance(model, nn.Module), "SimpleCNN must be an nn.Module subclass")
     return model

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from grader.checks import assert_close, expect, expect_tensor, explain
+from grader.checks import assert_close, expect, expect_tensor, explain, manual_seed
 
 RULES = {
     r"Missing key|Unexpected key|size mismatch for": (
@@ -29,7 +29,7 @@ GENERAL = ("the output differs from nn.TransformerEncoderLayer(norm_first=True) 
 
 def _pair(kata, d_model, nhead, dim_ff, dropout, seed):
     """The reference layer with random weights (norms included) and the block with them loaded."""
-    torch.manual_seed(seed)
+    manual_seed(seed)
     ref = nn.TransformerEncoderLayer(d_model, nhead, dim_ff, dropout, batch_first=True, norm_first=True)
     with torch.no_grad():
         for name, p in ref.named_parameters():

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from grader.checks import assert_equal_tensors, expect, expect_type
+from grader.checks import assert_equal_tensors, expect, expect_type, manual_seed
 
 NOTHING_FROZEN = ("nothing was frozen: set requires_grad False on each parameter itself "
                   "(for p in module.parameters(): p.requires_grad_(False)). "
@@ -46,7 +46,7 @@ class Tied(nn.Module):
 
 
 def _deep(seed=0, d=6):
-    torch.manual_seed(seed)
+    manual_seed(seed)
     return Deep(d)
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from grader.checks import assert_close, expect, expect_type
+from grader.checks import assert_close, expect, expect_type, manual_seed
 
 NORMS = (nn.LayerNorm, nn.GroupNorm, nn.RMSNorm, nn.modules.batchnorm._BatchNorm,
          nn.modules.instancenorm._InstanceNorm)
@@ -42,7 +42,7 @@ class Net(nn.Module):
 
 
 def _net(seed=0, **kwargs):
-    torch.manual_seed(seed)
+    manual_seed(seed)
     return Net(**kwargs)
 
 

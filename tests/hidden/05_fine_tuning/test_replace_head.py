@@ -4,7 +4,14 @@ import pytest
 import torch
 from torch import nn
 
-from grader.checks import assert_equal_tensors, expect, expect_tensor, expect_type, explain
+from grader.checks import (
+    assert_equal_tensors,
+    expect,
+    expect_tensor,
+    expect_type,
+    explain,
+    manual_seed,
+)
 
 ATTR_ERRORS = {r"has no attribute": "the head's name is in attr_name: read it with "
                                     "getattr(model, attr_name), not a fixed model.head"}
@@ -27,7 +34,7 @@ class Net(nn.Module):
 
 
 def _net(seed=0, **kwargs):
-    torch.manual_seed(seed)
+    manual_seed(seed)
     return Net(**kwargs)
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from grader.checks import assert_equal_tensors, expect
+from grader.checks import assert_equal_tensors, expect, manual_seed
 
 LEAK = ("flags left over from the model's previous state: a strategy must decide every "
         "parameter. Freeze everything first, then unfreeze exactly what it trains")
@@ -46,7 +46,7 @@ class Classifier(nn.Module):
 
 
 def _model(n_blocks=4, seed=0, state=None):
-    torch.manual_seed(seed)
+    manual_seed(seed)
     model = Classifier(n_blocks=n_blocks)
     if state is not None:
         for p in model.parameters():

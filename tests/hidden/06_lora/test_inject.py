@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from grader.checks import assert_close, expect, expect_tensor, expect_type, explain
+from grader.checks import assert_close, expect, expect_tensor, expect_type, explain, manual_seed
 
 PARENT = ("the nested layer was not replaced: setattr(model, 'a.b.c', new) only adds an attribute "
           "with a dotted name to the root. Set the child on its parent: "
@@ -64,7 +64,7 @@ class Toy(nn.Module):
 
 
 def _toy(seed, **kw):
-    torch.manual_seed(seed)
+    manual_seed(seed)
     return Toy(**kw)
 
 
@@ -221,7 +221,7 @@ def test_regex_targets_skip_non_linear(kata):
 
 def test_sequential_children(kata):
     """replaces items of nn.Sequential / nn.ModuleList (names like '0' and 'blocks.1.0')"""
-    torch.manual_seed(8)
+    manual_seed(8)
     model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(),
                           nn.Sequential(nn.Linear(6, 6), nn.Tanh(), nn.Linear(6, 3)))
     names = _inject(kata, model, r"0|2\.2")

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.checks import assert_close, expect, expect_tensor, expect_type
+from grader.checks import assert_close, expect, expect_tensor, expect_type, manual_seed
 
 B_ZERO = "lora_B must start at zero so the adapted layer equals the base layer"
 FROZEN = ("the base layer is not frozen: call requires_grad_(False) on every parameter of base "
@@ -17,7 +17,7 @@ FORMULA = ("the output should be base(x) + x @ lora_A.T @ lora_B.T * scaling, wi
 
 
 def _base(in_f, out_f, seed, bias=True, dtype=torch.float64, device="cpu"):
-    torch.manual_seed(seed)
+    manual_seed(seed)
     return nn.Linear(in_f, out_f, bias=bias).to(device=device, dtype=dtype)
 
 
@@ -72,7 +72,7 @@ def test_starts_equal_to_base(kata):
 @pytest.mark.weight(2)
 def test_lora_A_kaiming_uniform(kata):
     """initialises lora_A non-zero, Kaiming-uniform with a=sqrt(5) (bound 1/sqrt(in_features))"""
-    torch.manual_seed(2)
+    manual_seed(2)
     in_f, r = 64, 8
     layer = kata.LoRALinear(_base(in_f, 16, 2), r=r, alpha=16.0)
     _adapters(layer, r, in_f, 16)
@@ -203,7 +203,7 @@ def test_dropout_only_on_the_lora_input(kata):
     layer.train()
     x = torch.randn(40, n, generator=g, dtype=torch.float64)
     x_before = x.clone()
-    torch.manual_seed(15)
+    manual_seed(15)
     out = layer(x).detach()
     assert_close(x, x_before, what="the input after forward",
                  hint="dropout changed the input in place (inplace=True?): the base layer and the "

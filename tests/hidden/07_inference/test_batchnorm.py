@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from grader.checks import assert_close, expect, expect_tensor, explain
+from grader.checks import assert_close, expect, expect_tensor, explain, manual_seed
 
 UNBIASED = ("running_var must be updated with the UNBIASED batch variance (divide by n - 1, "
             "x.var(unbiased=True)), while the output is normalised with the biased one (divide by n)")
@@ -145,7 +145,7 @@ class GradProbe(nn.Module):
 
 
 def _mlp(seed, dropout=0.0):
-    torch.manual_seed(seed)
+    manual_seed(seed)
     model = nn.Sequential(nn.Linear(4, 8), nn.Dropout(dropout), nn.BatchNorm1d(8), nn.ReLU(),
                           nn.Linear(8, 6), nn.BatchNorm1d(6, momentum=0.3), GradProbe())
     with torch.no_grad():  # stale statistics and trained affine parameters
@@ -280,7 +280,7 @@ def test_parameters_unchanged_no_autograd(kata):
 
 def test_all_batchnorm_kinds(kata):
     """recalibrates BatchNorm2d layers too (any _BatchNorm)"""
-    torch.manual_seed(20)
+    manual_seed(20)
     model = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU())
     with torch.no_grad():
         model[1].running_mean.fill_(9.0)

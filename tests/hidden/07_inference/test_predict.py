@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from grader.checks import assert_close, expect, expect_tensor, fail
+from grader.checks import assert_close, expect, expect_tensor, fail, manual_seed
 
 OFF_DEVICE = ("the result was copied off the model's device (.cpu(), .item(), .tolist()?): return "
               "the argmax indices where they were computed; do not move them to the CPU")
@@ -48,7 +48,7 @@ class Net(nn.Module):
 
 
 def _net(seed, device="cpu", **kw):
-    torch.manual_seed(seed)
+    manual_seed(seed)
     net = Net(**kw).to(device)
     with torch.no_grad():  # give BatchNorm non-trivial running statistics
         net.bn.running_mean.uniform_(-1, 1)
@@ -146,7 +146,7 @@ def test_restores_mixed_modes(kata):
 @pytest.mark.parametrize("training", [True, False])
 def test_restores_after_an_error(kata, training):
     """restores the modes and autograd when the forward pass raises, and lets the error through"""
-    torch.manual_seed(7)
+    manual_seed(7)
     model = nn.Sequential(nn.Linear(3, 3), nn.Sequential(nn.Dropout(0.1), Boom()))
     model.train(training)
     model[0].train(not training)

@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from grader.checks import assert_close, expect
+from grader.checks import assert_close, expect, manual_seed
 
 
 def _load_from(module, ref):
@@ -28,7 +28,7 @@ def test_has_four_projections(kata):
 
 def test_matches_nn_multihead_attention(kata):
     """equals nn.MultiheadAttention(batch_first=True) with the same weights"""
-    torch.manual_seed(0)
+    manual_seed(0)
     ref = nn.MultiheadAttention(8, 2, batch_first=True)
     module = kata.MultiHeadAttention(8, 2)
     _load_from(module, ref)

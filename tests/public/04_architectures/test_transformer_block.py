@@ -3,12 +3,12 @@
 import torch
 from torch import nn
 
-from grader.checks import assert_close, expect
+from grader.checks import assert_close, expect, manual_seed
 
 
 def test_loads_encoder_layer_weights_and_matches_in_eval(kata):
     """loads nn.TransformerEncoderLayer(norm_first=True)'s weights and matches it in eval mode"""
-    torch.manual_seed(0)
+    manual_seed(0)
     ref = nn.TransformerEncoderLayer(8, 2, 16, 0.1, batch_first=True, norm_first=True).eval()
     block = kata.TransformerBlock(8, 2, 16, 0.1)
     block.load_state_dict(ref.state_dict())
@@ -22,7 +22,7 @@ def test_loads_encoder_layer_weights_and_matches_in_eval(kata):
 
 def test_dropout_only_in_train_mode(kata):
     """dropout is random in train mode and off in eval mode"""
-    torch.manual_seed(1)
+    manual_seed(1)
     block = kata.TransformerBlock(8, 2, 16, 0.5)
     x = torch.randn(2, 5, 8)
     block.train()

@@ -3,12 +3,12 @@
 import torch
 from torch import nn
 
-from grader.checks import assert_close, expect, expect_tensor
+from grader.checks import assert_close, expect, expect_tensor, manual_seed
 
 
 def test_adapter_shapes_and_zero_start(kata):
     """creates lora_A (r, in) and lora_B (out, r) and starts equal to the base layer"""
-    torch.manual_seed(0)
+    manual_seed(0)
     base = nn.Linear(6, 4)
     layer = kata.LoRALinear(base, r=2, alpha=4.0)
     expect_tensor(layer.lora_A.detach(), "lora_A", shape=(2, 6), hint="lora_A should be (r, in_features)")
@@ -29,7 +29,7 @@ def test_base_is_frozen(kata):
 
 def test_update_is_scaled(kata):
     """adds (x @ A.T @ B.T) * alpha / r to the base output"""
-    torch.manual_seed(1)
+    manual_seed(1)
     base = nn.Linear(4, 3)
     layer = kata.LoRALinear(base, r=2, alpha=6.0)
     with torch.no_grad():

@@ -4,12 +4,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.checks import assert_close, expect
+from grader.checks import assert_close, expect, manual_seed
 
 
 def test_train_step_matches_batchnorm(kata):
     """normalises like BatchNorm1d in train mode and updates the running statistics"""
-    torch.manual_seed(0)
+    manual_seed(0)
     x = torch.randn(8, 3) * 2 + 1
     rm, rv = torch.zeros(3), torch.ones(3)
     rm_want, rv_want = rm.clone(), rv.clone()
@@ -23,7 +23,7 @@ def test_train_step_matches_batchnorm(kata):
 
 def test_recalibrate_resets_stale_statistics(kata):
     """recomputes the running mean of a BatchNorm from the loader's data"""
-    torch.manual_seed(1)
+    manual_seed(1)
     model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
     model[1].running_mean.fill_(100.0)  # stale
     batches = [torch.randn(16, 3) + 2 for _ in range(3)]
