@@ -65,7 +65,7 @@ def manual_seed(value: int) -> None:
     on every call for each device type it might seed lazily later (a few ms a call, hundreds of
     calls a grading run). CUDA is seeded too where there is one."""
     _default_generator.manual_seed(value)
-    if torch.cuda.is_available():
+    if torch.cuda.device_count() > 0:
         torch.cuda.manual_seed_all(value)
 
 
