@@ -111,6 +111,11 @@ def submission_location(tb, submission: Path | None) -> str | None:
     return f"{rel} line {lineno}" + (f": {code}" if code else "")
 
 
+def is_timeout(exc: BaseException) -> bool:
+    """pytest-timeout stopped the test (its failure message starts so)."""
+    return _is_pytest_outcome(exc) and _safe_str(exc).startswith("Timeout (>")
+
+
 def message_for(exc: BaseException, submission: Path | None) -> str:
     """The feedback for an exception that escaped a test."""
     from grader.checks import KataFailure  # checks imports torch; feedback users already have it
@@ -119,7 +124,7 @@ def message_for(exc: BaseException, submission: Path | None) -> str:
         return truncate(str(exc))
     if _is_pytest_outcome(exc):  # pytest.fail() from the kata fixture or pytest-timeout
         text = _safe_str(exc)
-        if text.startswith("Timeout"):
+        if is_timeout(exc):
             return ("the test ran past its time limit: an infinite loop, or far more work than "
                     f"needed? ({first_line(text)})")
         return truncate(text)

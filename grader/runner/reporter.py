@@ -13,10 +13,13 @@ from collections.abc import Callable
 
 import pytest
 
+from grader.feedback import is_timeout
 from grader.plugin import cuda_available, kata_id_for
 from grader.results import NOT_GRADED_HERE
 from grader.runner import protocol
 
+NOT_RUN_AFTER_TIMEOUT = ("not run: an earlier test of this kata ran past its time limit, and this "
+                         "one would most likely stop the same way; fix the loop and grade again")
 SKIPPED_IS_FAILURE = ("the test was skipped, and a skip is not a pass: does your code call "
                       "pytest.skip() or pytest.xfail()?")
 
@@ -46,6 +49,7 @@ class Reporter:
         self._phases: dict[str, list[pytest.TestReport]] = {}
         self._current_kata: str | None = None
         self._not_gradable: list[pytest.Item] = []
+        self._timed_out: set[str] = set()  # katas one of whose tests ran past its time limit
 
     # -- channel -------------------------------------------------------------------------
     def send(self, event: dict) -> None:
@@ -104,6 +108,14 @@ class Reporter:
             self.send({"type": "begin", "kata": kata})
 
     @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """Once a test of a kata has timed out, its remaining tests fail at once: each would most
+        likely use up its whole time limit too (an infinite loop hangs every call), and one hang
+        must not cost a class the kata's hard timeout. Tests that passed keep their points."""
+        if kata_id_for(item) in self._timed_out:
+            pytest.fail(NOT_RUN_AFTER_TIMEOUT, pytrace=False)
+
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
         """A failure's report without pytest's traceback rendering, which nothing here shows
         (about a millisecond a failure; a stub fails hundreds of tests). grader.plugin's wrapper
@@ -111,6 +123,8 @@ class Reporter:
         excinfo = call.excinfo
         if excinfo is None or isinstance(excinfo.value, (pytest.skip.Exception, BaseExceptionGroup)):
             return None
+        if is_timeout(excinfo.value):
+            self._timed_out.add(kata_id_for(item))
         return pytest.TestReport(
             item.nodeid, item.location, dict.fromkeys(item.keywords, 1), "failed",
             excinfo.exconly(), call.when, duration=call.duration, start=call.start,
