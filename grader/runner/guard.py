@@ -2,7 +2,7 @@
 
 - `Snapshot`: the identity of every function and type the checks rely on (torch, Tensor,
   nn.Module, F, torch.testing, builtins, pytest, the grader's own modules), taken before the
-  submission is imported and compared after every test. A replaced name, an active
+  submission is imported and compared after each kata. A replaced name, an active
   torch-function or dispatch mode, or a trace/profile hook left behind means tampering: the kata
   scores 0 with the names in the reason.
 - `Lockdown`: a pytest plugin that, once collection is done, pre-reads the test sources (so
@@ -82,7 +82,7 @@ class Snapshot:
                 _gettrace=sys.gettrace, _getprofile=sys.getprofile, _missing=_MISSING,
                 _modules=sys.modules, _module_type=type(sys)) -> list[str]:
         """What differs from the snapshot, in words (empty when nothing was tampered with).
-        Runs after every test, over thousands of names: the common case (nothing changed) is
+        Runs after every kata, over thousands of names: the common case (nothing changed) is
         decided by one C-level pass per namespace."""
         torch = self._torch
         problems: list[str] = []

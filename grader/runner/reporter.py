@@ -61,8 +61,14 @@ class Reporter:
             view = view[written:]
 
     def watch_integrity(self, changes: Callable[[], list[str]]) -> None:
-        """After each test, `changes()` lists what was tampered with (empty: nothing)."""
+        """After each kata, `changes()` lists what was tampered with (empty: nothing)."""
         self._integrity = changes
+
+    def _check_integrity(self, kata: str) -> None:
+        problems = self._integrity() if self._integrity else []
+        if problems:
+            self.send({"type": "integrity", "kata": kata, "problems": problems})
+            os._exit(0)  # the rest of this process is untrusted; the supervisor regrades the rest
 
     # -- hooks ---------------------------------------------------------------------------
     @pytest.hookimpl(trylast=True)
@@ -107,6 +113,17 @@ class Reporter:
             self._current_kata = kata
             self.send({"type": "begin", "kata": kata})
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None):
+        """The tamper check runs when a kata's last test is done, before the next kata begins:
+        tampering zeroes the whole kata anyway, so checking after each of its tests would only
+        repeat the same verdict, while the next kata must start from a clean state."""
+        result = yield
+        kata = kata_id_for(item)
+        if nextitem is None or kata_id_for(nextitem) != kata:
+            self._check_integrity(kata)
+        return result
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         """Once a test of a kata has timed out, its remaining tests fail at once: each would most
@@ -134,10 +151,6 @@ class Reporter:
         self._phases.setdefault(report.nodeid, []).append(report)
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
-        problems = self._integrity() if self._integrity else []
-        if problems:
-            self.send({"type": "integrity", "test": nodeid, "problems": problems})
-            os._exit(0)  # the rest of this process is untrusted; the supervisor regrades the rest
         item = self._items.get(nodeid)
         if item is None:
             return
