@@ -68,15 +68,24 @@ def students_in(submissions: Path) -> list[str]:
     return names
 
 
-def content_hash(manifest: Manifest, katas: tuple[Kata, ...], student_dir: Path) -> str:
-    """What a grade depends on: the student's kata files, the hidden tests, the grader."""
+def kit_hash(katas: tuple[Kata, ...]) -> str:
+    """What every student's grade depends on: the grader's code and the hidden tests."""
     digest = hashlib.sha256(grader.__version__.encode())
     for kata in katas:
         digest.update(kata.id.encode())
-        for path in (student_dir / kata.relative_file(), kata.hidden_tests):
-            digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+        digest.update(kata.hidden_tests.read_bytes() if kata.hidden_tests.is_file() else b"<missing>")
     for path in sorted(Path(grader.__file__).parent.rglob("*.py")):
         digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def content_hash(kit: str, katas: tuple[Kata, ...], student_dir: Path) -> str:
+    """What one grade depends on: the kit's hash (`kit_hash`) and the student's kata files."""
+    digest = hashlib.sha256(kit.encode())
+    for kata in katas:
+        path = student_dir / kata.relative_file()
+        digest.update(kata.id.encode())
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
     return digest.hexdigest()
 
 
@@ -101,9 +110,9 @@ def grade_batch(manifest: Manifest, submissions: Path, out: Path, katas: tuple[K
     from grader.runner import supervisor
 
     students = [s for s in students_in(submissions) if shard is None or shard.holds(s)]
-    todo, hashes = [], {}
+    todo, hashes, kit = [], {}, kit_hash(katas)
     for student in students:
-        hashes[student] = content_hash(manifest, katas, submissions / student)
+        hashes[student] = content_hash(kit, katas, submissions / student)
         if force or not is_current(out, student, hashes[student]):
             todo.append(student)
     log(f"{len(students)} student(s){f' in shard {shard.index}/{shard.count}' if shard else ''}: "
