@@ -9,6 +9,9 @@ Prints, each as the median of --repeat runs:
   hanging katas mixed), its time and whether its class CSV matches grading each student alone
   (checked for a sample);
 - with --check: `python -m grader check` of one kata (the learner's loop);
+- with --nbgrader: `nbgrader autograde` of the same work as `grade solutions` (every kata
+  exported as a notebook, one student who submitted the solutions), timed once, and whether its
+  gradebook total equals the grader's;
 and the ratios to the bare import.
 """
 
@@ -37,11 +40,60 @@ def timed(cmd: list[str], repeat: int, **kwargs) -> float:
     return statistics.median(times)
 
 
+def time_nbgrader(py: str) -> tuple[float, str]:
+    """Export every kata, release it, submit the solutions as one student, time autograde."""
+    import json
+    import os
+    import tempfile
+
+    from grader import manifest as manifest_mod
+    from grader.integrations import nbgrader_export
+
+    kit = manifest_mod.load(ROOT / "katas.toml")
+    env = dict(os.environ, PATH=f"{Path(py).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+
+    def nbgrader(course: Path, *args: str) -> None:
+        done = subprocess.run([py, "-m", "nbgrader", *args], cwd=course, env=env,
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        if done.returncode != 0:
+            sys.exit(f"nbgrader {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        course = Path(tmp)
+        nbgrader_export.export_course(kit, course, "katas")
+        nbgrader(course, "generate_assignment", "katas")
+        submitted = course / "submitted" / "student" / "katas"
+        submitted.mkdir(parents=True)
+        for kata in kit.katas:
+            stem = nbgrader_export.notebook_stem(kata)
+            nb = json.loads((course / "release" / "katas" / f"{stem}.ipynb").read_text())
+            for cell in nb["cells"]:
+                if cell["metadata"].get("nbgrader", {}).get("solution"):
+                    cell["source"] = kata.solution.read_text(encoding="utf-8")
+            (submitted / f"{stem}.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+        start = time.perf_counter()
+        nbgrader(course, "autograde", "katas")
+        elapsed = time.perf_counter() - start
+        from nbgrader.api import Gradebook
+
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+            score = gb.find_submission("katas", "student").score
+    alone = subprocess.run([py, "-m", "grader", "grade", "solutions", "--format", "json"], cwd=ROOT,
+                           capture_output=True, text=True)
+    graded = json.loads(alone.stdout)
+    total = sum(k.points for k in kit.katas)
+    return elapsed, (f"nbgrader: {len(kit.katas)} notebooks, {elapsed / len(kit.katas):.1f} s each; "
+                     f"gradebook {score:g}/{total}, grader {graded['score']:g}/{graded['max_score']:g} "
+                     "(nbgrader shares a kata's points among the tests gradable here)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--batch", type=int, default=0, help="also grade a class of N submissions")
     parser.add_argument("--check", action="store_true", help="also time `grader check`")
+    parser.add_argument("--nbgrader", action="store_true",
+                        help="also time nbgrader autograde of the same work (needs the instructor extra)")
     parser.add_argument("--batch-timeout", type=int, default=5,
                         help="hard time limit per kata in the batch (each hanging kata costs it)")
     args = parser.parse_args()
@@ -88,6 +140,10 @@ def main() -> int:
                     mismatches.append(f"{student}: batch {table[student]['total']} alone {total:g}")
             notes.append(f"batch: {len(table)} students in class.csv, {lost} lost; "
                          f"{len(sample)} graded alone: {'all match' if not mismatches else mismatches}")
+    if args.nbgrader:
+        seconds, note = time_nbgrader(py)
+        rows.append(("nbgrader autograde (all katas, 1 student)", seconds))
+        notes.append(note)
     width = max(len(name) for name, _ in rows)
     print(f"{'what'.ljust(width)}  seconds  x import torch")
     for name, seconds in rows:
