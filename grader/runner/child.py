@@ -49,6 +49,9 @@ def run(job: Job, key: bytes) -> None:
     """Never returns."""
     status = 70
     try:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # not the supervisor's flag
         status = _run(job, key)
     except BaseException:  # noqa: BLE001 - whatever happens, the child exits here
         status = 71

@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -177,6 +178,8 @@ def run_work(manifest: Manifest, work: list[tuple[Path, tuple[Kata, ...]]], opti
     events: list[list[dict]] = [[] for _ in work]
     running: dict[int, _Running] = {}
     bytecode_cache = tempfile.mkdtemp(prefix="katas-bytecode-")  # shared by this run's children
+    interrupted: list[int] = []
+    previous_handler = _catch_sigint(interrupted)
 
     def graded(index: int) -> Graded:
         events_ = events[index]
@@ -194,6 +197,8 @@ def run_work(manifest: Manifest, work: list[tuple[Path, tuple[Kata, ...]]], opti
 
     try:
         while queue or running:
+            if interrupted:
+                raise KeyboardInterrupt
             while queue and len(running) < slots:
                 index, submission, chunk = queue.pop(0)
                 protected = (*protected_paths(manifest.root, submission, options.others_root),
@@ -219,7 +224,18 @@ def run_work(manifest: Manifest, work: list[tuple[Path, tuple[Kata, ...]]], opti
             _reap(run, block=True)
             _cleanup(run)
         shutil.rmtree(bytecode_cache, ignore_errors=True)
+        if previous_handler is not None:
+            signal.signal(signal.SIGINT, previous_handler)
     return [graded(index) for index in range(len(work))]
+
+
+def _catch_sigint(interrupted: list[int]):
+    """Ctrl-C sets a flag that the loop turns into KeyboardInterrupt at a safe point: raised
+    wherever the signal lands, it can be lost (Python ignores exceptions in the at-fork
+    handlers that run around every os.fork). Returns the handler to restore, None if not set."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, lambda signum, _frame: interrupted.append(signum))
 
 
 def _chunk_count(katas: int, items: int, slots: int, options: Options) -> int:

@@ -159,8 +159,8 @@ def test_report_on_the_graded_scenarios_golden(tmp_path, fixture_manifest):
     assert written["class.csv"].read_text() == batch.class_csv(reports, fixture_manifest.katas)
     text = written["report.md"].read_text()
     _check_golden("report_scenarios.md", text)
-    assert "| 1 | `01_demo/add` | 8% | 1.39 / 10 | 1 | 1 | 9 | 1 |" in text
-    assert "- and 7 other kinds of mistake" in text and "exit_at_import" not in text
+    assert "| 1 | `01_demo/add` | 8% | 1.54 / 10 | 1 | 2 | 9 | 1 |" in text  # 20 points / 13 students
+    assert "- and 9 other kinds of mistake" in text and "exit_at_import" not in text
 
 
 # ---------------------------------------------------------------------------------------------
