@@ -3,19 +3,21 @@ of each attacker (and every other student) is graded normally.
 
 Each tests/adversarial/<attack>/ is a student whose 01_demo/add.py attacks the grader (its header
 says how, and the score its honest part deserves) and whose 02_demo/scale.py is correct. They are
-graded as one class, so they are also each other's neighbours.
+graded as one class through the real command (`grade-batch`), so they are also each other's
+neighbours, and the reports checked are the files it wrote.
 """
 
 import hashlib
+import json
 import os
 import re
 import subprocess
-from pathlib import Path
+import sys
 
 import pytest
 
-from grader.formats import RENDERERS
-from grader.results import Report
+from grader.batch import OUTPUTS
+from grader.results import report_from_dict
 from tests.grader.support import FIXTURE_KIT, ROOT
 
 pytestmark = pytest.mark.timeout(600)
@@ -39,20 +41,19 @@ def kit_fingerprint() -> str:
 
 
 @pytest.fixture(scope="module")
-def graded(fixture_manifest):
-    from grader.runner import supervisor
-
+def graded(tmp_path_factory):
     before = kit_fingerprint()
-    os.environ["KATAS_FAKE_SECRET_TOKEN"] = SECRET
-    try:
-        options = supervisor.Options(timeout=6, others_root=ATTACKS_DIR)
-        fork = supervisor.use_fork(options)
-        supervisor.prepare(fork)
-        work = [(ATTACKS_DIR / name, fixture_manifest.katas) for name in ATTACKS]
-        results = supervisor.run_work(fixture_manifest, work, options, fork)
-    finally:
-        del os.environ["KATAS_FAKE_SECRET_TOKEN"]
-    return {name: item for name, item in zip(ATTACKS, results)}, before
+    out = tmp_path_factory.mktemp("adversarial")
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "--manifest", str(FIXTURE_KIT / "katas.toml"),
+         "grade-batch", str(ATTACKS_DIR), "-o", str(out), "--timeout", "6"],
+        cwd=ROOT, env=dict(os.environ, KATAS_FAKE_SECRET_TOKEN=SECRET), capture_output=True,
+        text=True, timeout=600, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert SECRET not in done.stdout + done.stderr
+    reports = {name: report_from_dict(json.loads((out / name / OUTPUTS["json"]).read_text()))
+               for name in ATTACKS}
+    return reports, before, out
 
 
 def test_the_corpus_covers_the_threat_model():
@@ -61,33 +62,34 @@ def test_the_corpus_covers_the_threat_model():
 
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_no_attack_gains_a_point(graded, attack):
-    results, _ = graded
+    results, _, out = graded
     add, scale = results[attack].katas
     assert add.score == deserves(attack), f"{attack}: {add.score} points; {add.feedback}"
     assert scale.score == scale.max_score == 2.5, f"{attack} broke the other kata: {scale.feedback}"
-    report = Report(submission=attack, katas=results[attack].katas)
-    for render in RENDERERS.values():
-        text = render(report)
-        assert SECRET not in text
-        assert "01_demo/add" in text and "02_demo/scale" in text  # every report is complete
+    for name in OUTPUTS.values():  # every report the command wrote is complete and clean
+        text = (out / attack / name).read_text()
+        assert SECRET not in text, name
+        assert "01_demo/add" in text and "02_demo/scale" in text, name
 
 
 def test_a_blinded_tamper_check_still_reports_the_tampering(graded):
-    results, _ = graded
+    results, _, _ = graded
     add = results["blind_the_integrity_check"].katas[0]
     assert "tampered with the grader's checks" in add.feedback, add.feedback
     assert "torch.allclose was replaced" in add.feedback, add.feedback
 
 
 def test_the_kit_is_untouched_and_no_process_outlives_the_run(graded):
-    _, before = graded
+    _, before, _ = graded
     assert kit_fingerprint() == before
     leftover = subprocess.run(["pgrep", "-f", "sleep 3600"], capture_output=True, text=True)
     assert leftover.stdout.strip() == "", "a process forked by a submission survived"
 
 
 def test_isolation_layers_are_reported(graded):
-    results, _ = graded
+    results, _, out = graded
+    rows = (out / "class.csv").read_text().splitlines()
+    assert len(rows) == 1 + len(ATTACKS)  # the class CSV has every student
     layers = " | ".join(results["honest"].isolation)
     assert "audit hook" in layers and "resource limits" in layers
     assert "Landlock" in layers  # as applied here, or named as not available
