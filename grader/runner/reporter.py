@@ -142,9 +142,9 @@ class Reporter:
             return None
         if is_timeout(excinfo.value):
             self._timed_out.add(kata_id_for(item))
-        return pytest.TestReport(
+        return pytest.TestReport(  # the exception's words come from grader.plugin's wrapper
             item.nodeid, item.location, dict.fromkeys(item.keywords, 1), "failed",
-            excinfo.exconly(), call.when, duration=call.duration, start=call.start,
+            type(excinfo.value).__name__, call.when, duration=call.duration, start=call.start,
             stop=call.stop, user_properties=item.user_properties)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
