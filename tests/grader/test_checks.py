@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from grader.checks import (KataFailure, assert_close, assert_scalar_close, expect, expect_tensor,
-                           explain)
+                           explain, manual_seed)
 
 
 def failure(fn, *args, **kwargs) -> str:
@@ -75,3 +75,12 @@ def test_explain_translates_known_errors_only():
     with pytest.raises(ZeroDivisionError):
         with explain({"leaf Variable": "use no_grad"}):
             1 / 0
+
+
+def test_manual_seed_gives_torch_manual_seeds_stream():
+    torch.manual_seed(7)
+    reference = (torch.randn(5), torch.nn.Linear(3, 2).weight.detach().clone())
+    torch.randn(100)  # move the stream on
+    manual_seed(7)
+    again = (torch.randn(5), torch.nn.Linear(3, 2).weight.detach().clone())
+    assert all(torch.equal(a, b) for a, b in zip(reference, again))

@@ -1,5 +1,7 @@
 """Scores are computed in one place: weights, not-gradable tests, errors."""
 
+import pytest
+
 from grader.results import KataResult, KataStatus, Outcome, Report, TestResult, report_from_dict
 
 
@@ -38,3 +40,15 @@ def test_report_round_trips_through_json():
     back = report_from_dict(report.to_dict())
     assert back.to_dict() == report.to_dict()
     assert back.score == report.score == 6 and back.max_score == 18
+
+
+@pytest.mark.parametrize("event", [None, {"outcome": "passed"}, {"outcome": "failed", "message": "x"}])
+def test_a_gpu_test_is_never_graded_without_cuda(event):
+    """Whatever the child said or failed to say (a crash before the test ran, a forged pass)."""
+    from grader.runner.supervisor import _test_result
+
+    spec = {"id": "k::test_x[cuda]", "name": "k: x [cuda]", "weight": 2.0, "gpu": True}
+    assert _test_result(spec, event, cuda=False).outcome == Outcome.NOT_GRADABLE
+    assert _test_result(spec, {"outcome": "passed"}, cuda=True).outcome == Outcome.PASSED
+    cpu = {**spec, "gpu": False}
+    assert _test_result(cpu, {"outcome": "not_gradable"}, cuda=False).outcome == Outcome.FAILED
