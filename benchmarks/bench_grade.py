@@ -40,6 +40,18 @@ def timed(cmd: list[str], repeat: int, **kwargs) -> float:
     return statistics.median(times)
 
 
+def hard_cases(out: Path, students: dict, count: int) -> list[str]:
+    """Students whose grading met a crash, a hang or a timeout: the cases most worth checking."""
+    import json
+
+    found = []
+    for student in sorted(students):
+        text = json.dumps(json.loads((out / student / "report.json").read_text())["katas"])
+        if any(w in text for w in ("timed out", "time limit", "exited before", "crashed")):
+            found.append(student)
+    return found[:count]
+
+
 def time_nbgrader(py: str) -> tuple[float, str]:
     """Export every kata, release it, submit the solutions as one student, time autograde."""
     import json
@@ -130,7 +142,7 @@ def main() -> int:
             with open(out / "class.csv", newline="") as handle:
                 table = {r["student"]: r for r in csv.DictReader(handle)}
             lost = args.batch - len(table)
-            sample = sorted(table)[:: max(1, len(table) // 5)][:5]
+            sample = list(dict.fromkeys(sorted(table)[:: max(1, len(table) // 5)][:5] + hard_cases(out, table, 3)))
             mismatches = []
             for student in sample:
                 alone = subprocess.run([py, "-m", "grader", "grade", str(students / student), "--format",
