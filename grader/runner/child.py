@@ -13,8 +13,6 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import pytest
-
 INI = Path(__file__).with_name("grading.ini")
 
 
@@ -82,6 +80,8 @@ def _run(job: Job, key: bytes) -> int:
                    "cuda": bool(torch.cuda.is_available())})
     plugins = [reporter, guard.Lockdown(job, reporter)] if job.guarded else [reporter]
     if job.bytecode_cache:
+        from grader.runner.bytecode import SharedTestBytecode
+
         plugins.append(SharedTestBytecode(job.bytecode_cache))
     args = [
         *job.tests,
@@ -95,25 +95,6 @@ def _run(job: Job, key: bytes) -> int:
     del key
     exit_code = pytest.main(args, plugins=plugins)
     return 0 if int(exit_code) in (0, 1) else 3
-
-
-class SharedTestBytecode:
-    """pytest rewrites the asserts of each test module it imports and compiles the result, which
-    costs more than many katas' tests. The children of one run share that bytecode through a
-    cache folder the supervisor owns (hash-checked against the source by pytest). Written only
-    during collection, before any submission code has run; protected from it afterwards."""
-
-    def __init__(self, folder: str):
-        self._folder = folder
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_collection(self, session):
-        saved = sys.pycache_prefix, sys.dont_write_bytecode
-        sys.pycache_prefix, sys.dont_write_bytecode = self._folder, False
-        try:
-            return (yield)
-        finally:
-            sys.pycache_prefix, sys.dont_write_bytecode = saved
 
 
 def main() -> None:

@@ -129,3 +129,16 @@ def _close_fds_except(keep: int) -> None:  # noqa: D103
         max_fd = 65536
     os.closerange(3, keep)
     os.closerange(keep + 1, max_fd)
+
+
+def protected_paths(kit_root: Path, submission: Path, others_root: Path | None) -> tuple[str, ...]:
+    """What a submission may not read: the kit's (and the grader's own checkout's) tests,
+    solutions and VCS data, and (in a batch) the other students' folders."""
+    import grader
+
+    paths = []
+    for root in {kit_root.resolve(), Path(grader.__file__).resolve().parent.parent}:
+        paths += [root / "tests", root / "solutions", root / ".git"]
+    if others_root is not None:
+        paths.append(others_root)
+    return tuple(str(p) for p in paths)

@@ -34,7 +34,7 @@ from grader.manifest import Kata, Manifest
 from grader.results import NOT_GRADED_HERE, KataResult, Outcome, Report, TestResult
 from grader.runner import protocol
 from grader.runner.child import Job
-from grader.runner.guard import protected_paths
+from grader.runner.sandbox import protected_paths
 
 MAX_EVENTS_BYTES = 8 * 1024 * 1024
 STARTUP_S = 90  # a child's time to start (a spawned one imports torch) before its first kata
@@ -114,6 +114,7 @@ def prepare(fork: bool, guarded: bool = True) -> None:
         import grader.checks  # noqa: F401
         import grader.feedback  # noqa: F401
         import grader.plugin  # noqa: F401
+        import grader.runner.bytecode  # noqa: F401
         import grader.runner.guard  # noqa: F401
         import grader.runner.reporter  # noqa: F401
         _warm_pytest()
