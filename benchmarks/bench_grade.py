@@ -1,17 +1,17 @@
 """Benchmark (not a test): grading time against a bare `import torch`, measured in one run.
 
-    .venv/bin/python benchmarks/bench_grade.py [--repeat 3] [--batch 100] [--check]
+    .venv/bin/python benchmarks/bench_grade.py [--repeat 3] [--batch 100] [--check] [--nbgrader]
 
 Prints, each as the median of --repeat runs:
 - `python -c "import torch"`;
 - `python -m grader grade solutions` for the six foundation katas and for every kata;
 - with --batch N: grade-batch of N generated submissions (correct, stub, mistaken, crashing and
-  hanging katas mixed), its time and whether its class CSV matches grading each student alone
-  (checked for a sample);
+  hanging katas mixed), timed once, and whether its class CSV matches grading each student alone
+  (checked for a sample: five students spread over the class and up to three whose grading met
+  a crash, a hang or a timeout);
 - with --check: `python -m grader check` of one kata (the learner's loop);
 - with --nbgrader: `nbgrader autograde` of the same work as `grade solutions` (every kata
-  exported as a notebook, one student who submitted the solutions), timed once, and whether its
-  gradebook total equals the grader's;
+  exported as a notebook, one student who submitted the solutions), timed once, with both totals;
 and the ratios to the bare import.
 """
 
