@@ -100,7 +100,7 @@ def prepare(fork: bool, guarded: bool = True) -> None:
     garbage worth collecting, and the collector's passes over them cost about a third of a
     second. Everything imported is then frozen (gc.freeze), so that neither this process's nor a
     forked child's collections walk it again (which would also touch, and copy, shared pages)."""
-    if not fork:
+    if not fork or guarded in _PREPARED or True in _PREPARED:  # done already (watch, tests)
         return
     collecting = gc.isenabled()
     gc.disable()
@@ -125,6 +125,10 @@ def prepare(fork: bool, guarded: bool = True) -> None:
         gc.freeze()
         if collecting:
             gc.enable()
+    _PREPARED.add(guarded)
+
+
+_PREPARED: set[bool] = set()  # the levels prepared in this process (True: with the guards')
 
 
 def _warm_pytest() -> None:
