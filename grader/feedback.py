@@ -113,7 +113,7 @@ def submission_location(tb, submission: Path | None) -> str | None:
 
 def is_timeout(exc: BaseException) -> bool:
     """pytest-timeout stopped the test (its failure message starts so)."""
-    return _is_pytest_outcome(exc) and _safe_str(exc).startswith("Timeout (>")
+    return _is_pytest_outcome(exc) and safe_str(exc).startswith("Timeout (>")
 
 
 def message_for(exc: BaseException, submission: Path | None) -> str:
@@ -123,13 +123,13 @@ def message_for(exc: BaseException, submission: Path | None) -> str:
     if isinstance(exc, KataFailure):
         return truncate(str(exc))
     if _is_pytest_outcome(exc):  # pytest.fail() from the kata fixture or pytest-timeout
-        text = _safe_str(exc)
+        text = safe_str(exc)
         if is_timeout(exc):
             return ("the test ran past its time limit: an infinite loop, or far more work than "
                     f"needed? ({first_line(text)})")
         return truncate(text)
     exc_type = type(exc).__name__
-    raw = _safe_str(exc)
+    raw = safe_str(exc)
     if isinstance(exc, AssertionError):
         # A plain assert in a test: keep the message, drop pytest's introspection lines.
         kept = raw.split("\nassert ")[0].strip()
@@ -152,7 +152,7 @@ def is_stub_error(exc: BaseException) -> bool:
     an unsupported dtype ("not implemented for 'Long'"), which is a real mistake."""
     if not isinstance(exc, NotImplementedError):
         return False
-    text = _safe_str(exc)
+    text = safe_str(exc)
     return not text or "is not implemented yet" in text or "not implemented for '" not in text
 
 
@@ -162,7 +162,8 @@ def _is_pytest_outcome(exc: BaseException) -> bool:
     return isinstance(exc, pytest.fail.Exception)
 
 
-def _safe_str(exc: BaseException) -> str:
+def safe_str(exc: BaseException) -> str:
+    """str(exc), or "<unprintable>" if the submission's __str__ raises or returns a non-str."""
     try:
         text = str(exc)
     except Exception:  # noqa: BLE001 - a hostile __str__

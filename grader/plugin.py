@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from grader import feedback
 from grader.results import NOT_GRADED_HERE
 
 SUBMISSION_OPTION = "--submission"
@@ -143,8 +144,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         pass
     if not report.failed or call.excinfo is None:
         return
-    from grader import feedback
-    from grader.checks import KataFailure
+    from grader.checks import KataFailure  # imports torch: only once a test has failed
 
     exc = call.excinfo.value
     message = feedback.message_for(exc, submission_dir(item.config))
@@ -297,8 +297,9 @@ def load_kata(path: Path, kata_id: str, display: str | None = None) -> KataModul
     except BaseException as err:  # noqa: BLE001 - SystemExit/KeyboardInterrupt at import too
         line = _line_in(err, str(path))
         where = f"{display}:{line}" if line else display
+        words = feedback.safe_str(err)[:500]
         pytest.fail(
-            f"{where}: importing the file raised {type(err).__name__}: {_safe_str(err)}\n"
+            f"{where}: importing the file raised {type(err).__name__}: {words}\n"
             "  Code at the top level of the file runs on import: keep work inside the functions.",
             pytrace=False,
         )
@@ -311,10 +312,3 @@ def _line_in(err: BaseException, filename: str) -> int | None:
         if frame.f_code.co_filename == filename:
             line = lineno
     return line
-
-
-def _safe_str(err: BaseException) -> str:
-    try:
-        return str(err)[:500]
-    except Exception:  # noqa: BLE001
-        return "<unprintable>"
