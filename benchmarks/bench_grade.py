@@ -18,9 +18,13 @@ and the ratios to the bare import.
 from __future__ import annotations
 
 import argparse
+import csv
+import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,8 +46,6 @@ def timed(cmd: list[str], repeat: int, **kwargs) -> float:
 
 def hard_cases(out: Path, students: dict, count: int) -> list[str]:
     """Students whose grading met a crash, a hang or a timeout: the cases most worth checking."""
-    import json
-
     found = []
     for student in sorted(students):
         text = json.dumps(json.loads((out / student / "report.json").read_text())["katas"])
@@ -54,10 +56,6 @@ def hard_cases(out: Path, students: dict, count: int) -> list[str]:
 
 def time_nbgrader(py: str) -> tuple[float, str]:
     """Export every kata, release it, submit the solutions as one student, time autograde."""
-    import json
-    import os
-    import tempfile
-
     from grader import manifest as manifest_mod
     from grader.integrations import nbgrader_export
 
@@ -123,10 +121,6 @@ def main() -> int:
                      timed([py, "-m", "grader", "check", "02_autograd/sgd", "--submission", "solutions"],
                            args.repeat)))
     if args.batch:
-        import csv
-        import json
-        import tempfile
-
         from benchmarks.make_class import make_class
 
         with tempfile.TemporaryDirectory() as tmp:
