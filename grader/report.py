@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.feedback import first_line
 from grader.files import write_atomic
 from grader.results import KataResult, KataStatus, Outcome, Report
 
@@ -70,18 +71,16 @@ class KataSummary:
 # grouping mistakes
 
 
-def first_line(text: str) -> str:
-    """The first line, without the code location and without the folder that names the student
-    (`ann/01_demo/add.py` -> `01_demo/add.py`)."""
-    for line in text.splitlines():
-        if line.strip():
-            return _OWNER.sub("", _LOCATION.sub("", " ".join(line.split())))
-    return ""
+def example_line(text: str) -> str:
+    """A message's first line as the report shows it: whitespace collapsed, without the code
+    location and without the folder that names the student (`ann/01_demo/add.py` ->
+    `01_demo/add.py`)."""
+    return _OWNER.sub("", _LOCATION.sub("", " ".join(first_line(text).split())))
 
 
 def normalise_message(text: str) -> str:
     """The mistake a message names, without the facts of one student's case."""
-    line = first_line(text)
+    line = example_line(text)
     line = _PATH.sub("<file>", line)
     line = _HEX.sub("0x…", line)
     line = _QUOTED.sub("'…'", line)
@@ -107,7 +106,7 @@ def group_mistakes(per_student: Iterable[Iterable[str]]) -> tuple[Mistake, ...]:
     for messages in per_student:
         keys = {}
         for message in sorted(messages):
-            keys.setdefault(normalise_message(message), first_line(message))
+            keys.setdefault(normalise_message(message), example_line(message))
         for key, example in keys.items():
             counts[key] += 1
             examples.setdefault(key, example[:MESSAGE_WIDTH])

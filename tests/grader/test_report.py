@@ -124,7 +124,7 @@ def test_a_student_counts_once_per_mistake_and_the_top_three_are_kept():
 
 
 def test_examples_do_not_name_the_student():
-    line = class_report.first_line("ann/01_demo/add.py:3: importing the file raised X\nmore")
+    line = class_report.example_line("ann/01_demo/add.py:3: importing the file raised X\nmore")
     assert line == "01_demo/add.py:3: importing the file raised X"
 
 
