@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -47,8 +48,6 @@ def run(job: Job, key: bytes) -> None:
     """Never returns."""
     status = 70
     try:
-        import signal
-
         signal.signal(signal.SIGINT, signal.default_int_handler)  # not the supervisor's flag
         status = _run(job, key)
     except BaseException:  # noqa: BLE001 - whatever happens, the child exits here
