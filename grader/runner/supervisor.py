@@ -108,8 +108,13 @@ def prepare(fork: bool, guarded: bool = True) -> None:
         import pytest  # noqa: F401
         import torch  # noqa: F401
 
-        if guarded:  # most katas load it lazily, and it re-wraps torch functions on import,
-            import torch._dynamo  # noqa: F401 - which the integrity snapshot would flag
+        from grader.runner import lazy_dynamo
+
+        # torch._dynamo stays unloaded (half a bare `import torch` saved); where that cannot be
+        # arranged, it is imported here, not in every child, and before the integrity snapshot
+        # (importing it re-wraps torch.manual_seed).
+        if not lazy_dynamo.defer() and guarded:
+            import torch._dynamo  # noqa: F401
 
         import grader.checks  # noqa: F401
         import grader.feedback  # noqa: F401
@@ -117,7 +122,7 @@ def prepare(fork: bool, guarded: bool = True) -> None:
         import grader.runner.bytecode  # noqa: F401
         import grader.runner.guard  # noqa: F401
         import grader.runner.reporter  # noqa: F401
-        _warm_pytest()
+        _warm_lazy_imports()
     except Exception as err:  # noqa: BLE001
         raise GraderError(f"cannot import the grading dependencies: {type(err).__name__}: {err}. "
                           "Install them (make setup) and try again.") from err
@@ -131,18 +136,25 @@ def prepare(fork: bool, guarded: bool = True) -> None:
 _PREPARED: set[bool] = set()  # the levels prepared in this process (True: with the guards')
 
 
-def _warm_pytest() -> None:
-    """Import the pytest internals a session loads, so each forked child finds them loaded."""
+# Modules the children would otherwise import on first use, each on its own: pytest's internals,
+# and what eager torch loads lazily (the meta device's kernels import sympy and symbolic shapes).
+_LAZY_IMPORTS = (
+    "_pytest.python", "_pytest.runner", "_pytest.fixtures", "_pytest.main", "_pytest.terminal",
+    "_pytest.capture", "_pytest.skipping", "_pytest.tmpdir", "_pytest.monkeypatch",
+    "_pytest.recwarn", "_pytest.logging", "_pytest.faulthandler", "_pytest.assertion.rewrite",
+    "_pytest.assertion.util", "_pytest.python_api", "_pytest.setuponly", "_pytest.setupplan",
+    "_pytest.stepwise", "_pytest.warnings", "_pytest.helpconfig", "_pytest.mark", "_pytest.nodes",
+    "_pytest.reports", "_pytest.pathlib", "_pytest.debugging", "_pytest.unittest",
+    "_pytest.scope", "_pytest.junitxml", "_pytest.pastebin", "_pytest.threadexception",
+    "_pytest.unraisableexception", "_pytest._argcomplete", "pytest_timeout", "difflib", "pprint",
+    "sympy", "torch.fx.experimental.symbolic_shapes", "torch.utils._device",
+)
+
+
+def _warm_lazy_imports() -> None:
     import importlib
 
-    for name in ("_pytest.python", "_pytest.runner", "_pytest.fixtures", "_pytest.main",
-                 "_pytest.terminal", "_pytest.capture", "_pytest.skipping", "_pytest.tmpdir",
-                 "_pytest.monkeypatch", "_pytest.recwarn", "_pytest.logging", "_pytest.faulthandler",
-                 "_pytest.assertion.rewrite", "_pytest.assertion.util", "_pytest.python_api",
-                 "_pytest.setuponly", "_pytest.setupplan", "_pytest.stepwise", "_pytest.warnings",
-                 "_pytest.helpconfig", "_pytest.mark", "_pytest.nodes", "_pytest.reports",
-                 "_pytest.pathlib", "_pytest.debugging", "_pytest.unittest", "_pytest.scope",
-                 "pytest_timeout", "difflib", "pprint"):
+    for name in _LAZY_IMPORTS:
         try:
             importlib.import_module(name)
         except ImportError:
