@@ -9,9 +9,10 @@ loads it for bookkeeping only:
 - an optimizer's `step` (`torch.optim.optimizer._use_grad_for_differentiable`) imports it to call
   `torch._dynamo.graph_break()`, which does nothing outside a trace.
 
-No trace can run while torch._dynamo is not loaded, so for eager code both are no-ops. `defer()`
-makes them skip the import until torch._dynamo is loaded by what really needs it (torch.compile);
-from then on each behaves exactly as torch wrote it. It changes torch only where it finds the
+No trace can run while torch._dynamo is not loaded, so for eager code the wrapping changes
+nothing and the graph break does nothing. `defer()` makes both skip the import until torch._dynamo
+is loaded by what really needs it (torch.compile); from then on each behaves exactly as torch wrote
+it. Each grading child would otherwise pay the import, or the zygote before every run. It changes torch only where it finds the
 exact shapes it expects (checked on the code objects) and otherwise leaves torch alone, and
 KATAS_LOAD_DYNAMO=1 turns it off: the caller then imports torch._dynamo up front, as before.
 """
