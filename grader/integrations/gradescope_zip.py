@@ -139,7 +139,7 @@ def build_autograder_zip(manifest: Manifest, out_zip: Path, kata_ids: list[str] 
             raise ZipError(f"{kata.id}: no hidden tests at {kata.hidden_tests}")
         entries[kata.hidden_tests.relative_to(root).as_posix()] = (kata.hidden_tests.read_bytes(), 0o644)
     for name in entries:  # the zip goes to a server students' code runs on: no answers in it
-        if name.startswith(("solutions/", "exercises/", "tests/mistakes/", "tests/adversarial/")):
+        if name.startswith(("solutions/", "exercises/", "tests/mistakes/", "tests/adversarial")):
             raise ZipError(f"{name}: must not be in the autograder zip")
     out_zip = Path(out_zip)
     out_zip.parent.mkdir(parents=True, exist_ok=True)

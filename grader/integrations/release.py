@@ -13,8 +13,8 @@ GitHub Classroom template:
     README.md, .gitignore
     .github/workflows/classroom.yml    the Classroom autograding workflow (classroom_workflow.py)
 
-Never: solutions/, tests/hidden, tests/mistakes, tests/adversarial, the instructor-only
-integrations. Then the leak check (`find_leaks`) reads every file written; a release with a leak
+Never: solutions/, tests/hidden, tests/mistakes, tests/adversarial(_gaps), the
+instructor-only integrations. Then the leak check (`find_leaks`) reads every file written; a release with a leak
 raises LeakError naming file:line (the CLI exits 1), and must not be published.
 
 The leak rule. A line is compared after stripping and collapsing its whitespace. Secret lines
@@ -54,7 +54,8 @@ COPIED_FROM_KIT = ("pyproject.toml", "constraints.txt", "conftest.py")
 # grader/integrations is instructor-only, except the module the Classroom steps run.
 SHIPPED_INTEGRATIONS = ("__init__.py", "classroom_step.py")
 FORBIDDEN_DIRS = (("solutions",), ("tests", "hidden"), ("tests", "mistakes"),
-                  ("tests", "adversarial"), (classroom_workflow.INSTRUCTOR_DIR,))
+                  ("tests", "adversarial"), ("tests", "adversarial_gaps"),
+                  (classroom_workflow.INSTRUCTOR_DIR,))
 MIN_SECRET_CHARS = 16
 MIN_SECRET_NAME = 8
 _SKIP_PREFIXES = ("#", "import ", "from ", "@", '"""', "'''")

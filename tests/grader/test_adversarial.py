@@ -93,3 +93,27 @@ def test_isolation_layers_are_reported(graded):
     layers = " | ".join(results["honest"].isolation)
     assert "audit hook" in layers and "resource limits" in layers
     assert "Landlock" in layers  # as applied here, or named as not available
+
+
+GAPS_DIR = ROOT / "tests" / "adversarial_gaps"
+
+
+@pytest.mark.parametrize("attack", sorted(p.name for p in GAPS_DIR.iterdir() if p.is_dir()))
+def test_known_gaps_are_watched(attack, tmp_path):
+    """Attacks the grader does not stop yet (SECURITY.md, "Known limits"), kept where the suite
+    watches them: each is graded alone, must not break the grader or its other kata, and is
+    reported as xfailed while it still scores more than it deserves. When one stops working,
+    this test fails on purpose: move the case to tests/adversarial/."""
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "--manifest", str(FIXTURE_KIT / "katas.toml"), "grade",
+         str(GAPS_DIR / attack), "--format", "json", "--timeout", "6"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr[-3000:]
+    add, scale = report_from_dict(json.loads(done.stdout)).katas
+    assert scale.score == scale.max_score, scale.feedback
+    header = (GAPS_DIR / attack / "01_demo" / "add.py").read_text()
+    deserved = float(re.search(r"^# DESERVES: (\S+)", header, re.M).group(1))
+    if add.score > deserved:
+        pytest.xfail(f"known gap: {attack} scores {add.score}, deserves {deserved}")
+    pytest.fail(f"{attack} no longer gains a point: the gap is closed, move the case to "
+                "tests/adversarial/ and update SECURITY.md")
