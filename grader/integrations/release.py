@@ -14,8 +14,9 @@ GitHub Classroom template:
     .github/workflows/classroom.yml    the Classroom autograding workflow (classroom_workflow.py)
 
 Never: solutions/, tests/hidden, tests/mistakes, tests/adversarial(_gaps), the
-instructor-only integrations. Then the leak check (`find_leaks`) reads every file written; a release with a leak
-raises LeakError naming file:line (the CLI exits 1), and must not be published.
+instructor-only integrations. Then the leak check (`find_leaks`) reads every file written; a
+release with a leak raises LeakError naming file:line (the CLI exits 1), and must not be
+published.
 
 The leak rule. A line is compared after stripping and collapsing its whitespace. Secret lines
 are the lines of every kata's solution regions (all katas of the manifest, not only those
