@@ -122,7 +122,7 @@ def prepare(fork: bool, guarded: bool = True) -> None:
         import grader.runner.bytecode  # noqa: F401
         import grader.runner.guard  # noqa: F401
         import grader.runner.reporter  # noqa: F401
-        _warm_lazy_imports()
+        _warm_lazy_imports(guarded)
     except Exception as err:  # noqa: BLE001
         raise GraderError(f"cannot import the grading dependencies: {type(err).__name__}: {err}. "
                           "Install them (make setup) and try again.") from err
@@ -137,8 +137,9 @@ _PREPARED: set[bool] = set()  # the levels prepared in this process (True: with 
 
 
 # Modules the children would otherwise import on first use, each on its own: pytest's internals,
-# and what eager torch loads lazily (the meta device's kernels import sympy and symbolic shapes).
-_LAZY_IMPORTS = (
+# and, for grading (many katas), what eager torch loads lazily (the meta device's kernels import
+# sympy and symbolic shapes: 0.2 s that a learner checking one kata pays only if it needs them).
+_LAZY_PYTEST = (
     "_pytest.python", "_pytest.runner", "_pytest.fixtures", "_pytest.main", "_pytest.terminal",
     "_pytest.capture", "_pytest.skipping", "_pytest.tmpdir", "_pytest.monkeypatch",
     "_pytest.recwarn", "_pytest.logging", "_pytest.faulthandler", "_pytest.assertion.rewrite",
@@ -147,14 +148,14 @@ _LAZY_IMPORTS = (
     "_pytest.reports", "_pytest.pathlib", "_pytest.debugging", "_pytest.unittest",
     "_pytest.scope", "_pytest.junitxml", "_pytest.pastebin", "_pytest.threadexception",
     "_pytest.unraisableexception", "_pytest._argcomplete", "pytest_timeout", "difflib", "pprint",
-    "sympy", "torch.fx.experimental.symbolic_shapes", "torch.utils._device",
 )
+_LAZY_TORCH = ("sympy", "torch.fx.experimental.symbolic_shapes", "torch.utils._device")
 
 
-def _warm_lazy_imports() -> None:
+def _warm_lazy_imports(guarded: bool) -> None:
     import importlib
 
-    for name in _LAZY_IMPORTS:
+    for name in (*_LAZY_PYTEST, *(_LAZY_TORCH if guarded else ())):
         try:
             importlib.import_module(name)
         except ImportError:
