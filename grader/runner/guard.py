@@ -6,8 +6,8 @@
   torch-function or dispatch mode, or a trace/profile hook left behind means tampering: the kata
   scores 0 with the names in the reason.
 - `Lockdown`: a pytest plugin that, once collection is done, pre-reads the test sources (so
-  failure reports never need to open them again), applies Landlock where the kernel has it, and
-  installs an audit hook (PEP 578) that refuses, for the rest of the process:
+  failure reports never need to open them again), applies Landlock and a seccomp filter where
+  the kernel has them, and installs an audit hook (PEP 578) that refuses, for the rest of the process:
   opening the kit's tests, solutions and .git or other submissions; writing, renaming or
   deleting outside the scratch dir; subprocesses, exec, fork, signals to other processes;
   sockets; ctypes. While submission code is on the stack it also refuses frame and gc
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.runner import landlock
+from grader.runner import landlock, seccomp
 
 
 _MISSING = object()
@@ -175,6 +175,12 @@ class Lockdown:
                           "installation and the scratch dir are unreadable; TCP denied")
         else:
             missing.append("Landlock (not supported by this kernel)")
+        if seccomp.apply():
+            layers.append("seccomp filter: no exec, ptrace or other processes' memory, "
+                          "namespaces, mounts, bpf, io_uring or network sockets, even from "
+                          "native code")
+        else:
+            missing.append("seccomp filter (not supported by this kernel or architecture)")
         sys.addaudithook(self._hook)
         layers.append("audit hook: no reading tests/solutions, no subprocess, sockets, ctypes, "
                       "signals or frame introspection from submission code")

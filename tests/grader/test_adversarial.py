@@ -92,7 +92,7 @@ def test_isolation_layers_are_reported(graded):
     assert len(rows) == 1 + len(ATTACKS)  # the class CSV has every student
     layers = " | ".join(results["honest"].isolation)
     assert "audit hook" in layers and "resource limits" in layers
-    assert "Landlock" in layers  # as applied here, or named as not available
+    assert "Landlock" in layers and "seccomp" in layers  # applied here, or named as missing
 
 
 GAPS_DIR = ROOT / "tests" / "adversarial_gaps"
