@@ -7,8 +7,8 @@
   scores 0 with the names in the reason.
 - `Lockdown`: a pytest plugin that, once collection is done, pre-reads the test sources (so
   failure reports never need to open them again), applies Landlock and a seccomp filter where
-  the kernel has them, and installs an audit hook (PEP 578) that refuses, for the rest of the process:
-  opening the kit's tests, solutions and .git or other submissions; writing, renaming or
+  the kernel has them, and installs an audit hook (PEP 578) that refuses, for the rest of the
+  process: opening the kit's tests, solutions and .git or other submissions; writing, renaming or
   deleting outside the scratch dir; subprocesses, exec, fork, signals to other processes;
   sockets; ctypes. While submission code is on the stack it also refuses frame and gc
   introspection (sys._getframe, tb_frame/gi_frame/cr_frame, gc.get_referrers/objects), the

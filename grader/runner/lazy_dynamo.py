@@ -10,11 +10,12 @@ loads it for bookkeeping only:
   `torch._dynamo.graph_break()`, which does nothing outside a trace.
 
 No trace can run while torch._dynamo is not loaded, so for eager code the wrapping changes
-nothing and the graph break does nothing. `defer()` makes both skip the import until torch._dynamo
-is loaded by what really needs it (torch.compile); from then on each behaves exactly as torch wrote
-it. Each grading child would otherwise pay the import, or the zygote before every run. It changes torch only where it finds the
-exact shapes it expects (checked on the code objects) and otherwise leaves torch alone, and
-KATAS_LOAD_DYNAMO=1 turns it off: the caller then imports torch._dynamo up front, as before.
+nothing and the graph break does nothing. `defer()` makes both skip the import until
+torch._dynamo is loaded by what really needs it (torch.compile); from then on each behaves
+exactly as torch wrote it. Otherwise each grading child would pay the import, or the zygote
+before every run. It changes torch only where it finds the exact shapes it expects (checked on
+the code objects) and otherwise leaves torch alone, and KATAS_LOAD_DYNAMO=1 turns it off: the
+caller then imports torch._dynamo up front, as before.
 """
 
 from __future__ import annotations

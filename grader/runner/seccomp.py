@@ -99,7 +99,8 @@ def apply() -> bool:
     prog = _Program(len(code) // 8, ctypes.cast(buffer, ctypes.c_char_p))
     if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         return False
+    number = _SECCOMP_SYSCALL[machine]
     for flags in (_FLAG_TSYNC, 0):  # every thread; else (an old kernel) this one and its children
-        if libc.syscall(_SECCOMP_SYSCALL[machine], _SET_MODE_FILTER, flags, ctypes.byref(prog)) == 0:
+        if libc.syscall(number, _SET_MODE_FILTER, flags, ctypes.byref(prog)) == 0:
             return True
     return False
