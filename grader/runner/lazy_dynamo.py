@@ -85,16 +85,6 @@ def _eager_use_grad(torch, original: Callable, func: Callable) -> Callable:
     return _use_grad
 
 
-def _subclasses(cls: type) -> list[type]:
-    found, stack = [cls], [cls]
-    while stack:
-        for sub in type.__subclasses__(stack.pop()):
-            if sub not in found:
-                found.append(sub)
-                stack.append(sub)
-    return found
-
-
 def defer() -> bool:
     """Apply (once per process; True when active). False: not applied, import torch._dynamo.
 
@@ -143,7 +133,9 @@ def _defer() -> bool:
     torch._compile._disable_dynamo = torch._disable_dynamo = deferring_disable_dynamo
 
     # Every optimizer's step, and those of optimizers defined later.
-    for cls in _subclasses(optimizer.Optimizer):
+    from grader.runner.guard import _all_subclasses
+
+    for cls in (optimizer.Optimizer, *_all_subclasses(optimizer.Optimizer)):
         for name, attr in list(vars(cls).items()):
             if type(attr) is types.FunctionType and attr.__code__ is use_grad and attr.__closure__:
                 setattr(cls, name, _eager_use_grad(torch, attr, attr.__closure__[0].cell_contents))

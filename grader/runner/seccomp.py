@@ -19,6 +19,8 @@ import os
 import platform
 import struct
 
+from grader.runner.landlock import _PR_SET_NO_NEW_PRIVS, _libc
+
 _AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 _SECCOMP_SYSCALL = {"x86_64": 317, "aarch64": 277}
 _SOCKET = {"x86_64": 41, "aarch64": 198}
@@ -45,7 +47,6 @@ _AF_UNIX = 1
 _LD_W_ABS, _JEQ_K, _JGE_K, _RET_K = 0x20, 0x15, 0x35, 0x06
 _RET_ALLOW = 0x7FFF0000
 _RET_ERRNO = 0x00050000
-_PR_SET_NO_NEW_PRIVS = 38
 _SET_MODE_FILTER = 1
 _FLAG_TSYNC = 1
 # Offsets in struct seccomp_data: nr, arch, then (after the instruction pointer) the arguments.
@@ -91,7 +92,7 @@ def apply() -> bool:
     if os.name != "posix" or machine not in _AUDIT_ARCH or struct.calcsize("P") != 8:
         return False
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
+        libc = _libc()
     except OSError:
         return False
     code = program(machine)

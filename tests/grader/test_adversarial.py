@@ -27,8 +27,8 @@ ATTACKS = sorted(p.name for p in ATTACKS_DIR.iterdir() if p.is_dir())
 SECRET = "ghp_s3cr3t-token-that-must-never-leak"
 
 
-def deserves(attack: str) -> float:
-    header = (ATTACKS_DIR / attack / "01_demo" / "add.py").read_text()
+def deserves(attack: str, corpus=ATTACKS_DIR) -> float:
+    header = (corpus / attack / "01_demo" / "add.py").read_text()
     return float(re.search(r"^# DESERVES: (\S+)", header, re.M).group(1))
 
 
@@ -111,8 +111,7 @@ def test_known_gaps_are_watched(attack, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     add, scale = report_from_dict(json.loads(done.stdout)).katas
     assert scale.score == scale.max_score, scale.feedback
-    header = (GAPS_DIR / attack / "01_demo" / "add.py").read_text()
-    deserved = float(re.search(r"^# DESERVES: (\S+)", header, re.M).group(1))
+    deserved = deserves(attack, GAPS_DIR)
     if add.score > deserved:
         pytest.xfail(f"known gap: {attack} scores {add.score}, deserves {deserved}")
     pytest.fail(f"{attack} no longer gains a point: the gap is closed, move the case to "
