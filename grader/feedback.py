@@ -150,6 +150,8 @@ def message_for(exc: BaseException, submission: Path | None) -> str:
 def is_stub_error(exc: BaseException) -> bool:
     """The stub's own NotImplementedError ("not done yet"), as opposed to one torch raises for
     an unsupported dtype ("not implemented for 'Long'"), which is a real mistake."""
+    if type(exc).__module__ == "grader.observe":  # ObservedFailure: the scenario's verdict
+        return exc.kata_not_implemented is True
     if not isinstance(exc, NotImplementedError):
         return False
     text = safe_str(exc)

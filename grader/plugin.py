@@ -264,6 +264,30 @@ def kata(request: pytest.FixtureRequest) -> KataModule:
     return load_kata(root / f"{kata_id}.py", kata_id, display=_display(root, kata_id))
 
 
+# ---------------------------------------------------------------------------------------------
+# the observed fixture: what the test's scenario saw (grader.observe)
+
+BROKER_KEY = pytest.StashKey[Any]()  # set in a grading child: scenarios run in another process
+
+
+@pytest.fixture
+def observed(request: pytest.FixtureRequest) -> Any:
+    from grader import observe
+
+    item = request.node
+    module = observe.load_scenarios(observe.scenario_path(Path(str(item.path))))
+    name = observe.scenario_name(getattr(item, "originalname", item.name))
+    fn = observe.find(module, name, item.nodeid)
+    callspec = getattr(item, "callspec", None)
+    wanted = observe.request_for(fn, name, dict(callspec.params) if callspec else {})
+    broker = request.config.stash.get(BROKER_KEY, None)
+    if broker is not None:
+        return broker.observation(kata_id_for(item), wanted)
+    provided = {name: (lambda n=name: request.getfixturevalue(n)) for name in observe.PROVIDED}
+    # Through the same packing as when grading, so both see the same kinds of values.
+    return observe.unpack(observe.pack(observe.call(fn, provided, wanted)))
+
+
 def _display(root: Path, kata_id: str) -> str:
     return f"{root.name}/{kata_id}.py"
 
