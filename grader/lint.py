@@ -9,6 +9,7 @@ score full marks.
 
 from __future__ import annotations
 
+import ast
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -24,11 +25,13 @@ MIN_MISTAKES = 8
 def static_problems(kata: Kata) -> list[str]:
     problems = []
     for label, path in (("solution", kata.solution), ("exercise", kata.exercise),
-                        ("public tests", kata.public_tests), ("hidden tests", kata.hidden_tests)):
+                        ("public tests", kata.public_tests), ("hidden tests", kata.hidden_tests),
+                        ("hidden scenarios", kata.hidden_scenarios)):
         if not path.is_file():
             problems.append(f"{kata.id}: {label} missing ({path.relative_to(kata.root)})")
     if problems:
         return problems
+    problems += checks_beside_submission(kata)
     try:
         regions = build.find_regions(kata.solution.read_text(encoding="utf-8"), str(kata.solution))
     except build.StubError as err:
@@ -50,6 +53,26 @@ def static_problems(kata: Kata) -> list[str]:
     if mistakes < MIN_MISTAKES:
         problems.append(f"{kata.id}: {mistakes} mistakes in {kata.mistakes_dir.relative_to(kata.root)}"
                         f" (at least {MIN_MISTAKES} needed)")
+    return problems
+
+
+def checks_beside_submission(kata: Kata) -> list[str]:
+    """Hidden checks must take what the submission did from `observed` (grader.observe): one
+    that takes the `kata` fixture would run submission code in the process that reports."""
+    try:
+        tree = ast.parse(kata.hidden_tests.read_text(encoding="utf-8"))
+    except SyntaxError as err:
+        return [f"{kata.id}: {kata.hidden_tests.name}:{err.lineno}: {err.msg}"]
+    problems = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
+                node.name.startswith("test_"):
+            names = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
+            if "kata" in names or "observed" not in names:
+                problems.append(
+                    f"{kata.id}: {kata.hidden_tests.name}:{node.lineno}: {node.name} must take "
+                    "`observed`, not `kata`: calls to the submission belong in a scenario in "
+                    f"{kata.hidden_scenarios.name} (see grader/observe.py)")
     return problems
 
 

@@ -63,6 +63,15 @@ class Kata:
         return self.root / "tests" / "hidden" / self.chapter / f"test_{self.name}.py"
 
     @property
+    def hidden_scenarios(self) -> Path:
+        """The scenarios of the hidden tests: what runs beside the submission (grader.observe)."""
+        return self.root / "tests" / "hidden" / self.chapter / f"observe_{self.name}.py"
+
+    @property
+    def hidden_files(self) -> tuple[Path, ...]:
+        return (self.hidden_tests, self.hidden_scenarios)
+
+    @property
     def mistakes_dir(self) -> Path:
         return self.root / "tests" / "mistakes" / self.id
 

@@ -194,12 +194,12 @@ def _fresh_torch_state():
     import torch
 
     threads = torch.get_num_threads()
-    _reset_torch(threads)
+    reset_torch(threads)
     yield
-    _reset_torch(threads)
+    reset_torch(threads)
 
 
-def _reset_torch(threads: int) -> None:
+def reset_torch(threads: int) -> None:
     import torch
 
     torch.set_grad_enabled(True)
@@ -283,9 +283,13 @@ def observed(request: pytest.FixtureRequest) -> Any:
     broker = request.config.stash.get(BROKER_KEY, None)
     if broker is not None:
         return broker.observation(kata_id_for(item), wanted)
+    import torch
+
+    threads = torch.get_num_threads()
     provided = {name: (lambda n=name: request.getfixturevalue(n)) for name in observe.PROVIDED}
+    value = observe.call(fn, provided, wanted, lambda: reset_torch(threads))
     # Through the same packing as when grading, so both see the same kinds of values.
-    return observe.unpack(observe.pack(observe.call(fn, provided, wanted)))
+    return observe.unpack(observe.pack(value))
 
 
 def _display(root: Path, kata_id: str) -> str:

@@ -135,9 +135,10 @@ def build_autograder_zip(manifest: Manifest, out_zip: Path, kata_ids: list[str] 
         if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".ini"):
             entries[f"grader/{path.relative_to(package).as_posix()}"] = (path.read_bytes(), 0o644)
     for kata in katas:
-        if not kata.hidden_tests.is_file():
-            raise ZipError(f"{kata.id}: no hidden tests at {kata.hidden_tests}")
-        entries[kata.hidden_tests.relative_to(root).as_posix()] = (kata.hidden_tests.read_bytes(), 0o644)
+        for path in kata.hidden_files:
+            if not path.is_file():
+                raise ZipError(f"{kata.id}: no hidden tests at {path}")
+            entries[path.relative_to(root).as_posix()] = (path.read_bytes(), 0o644)
     for name in entries:  # the zip goes to a server students' code runs on: no answers in it
         if name.startswith(("solutions/", "exercises/", "tests/mistakes/", "tests/adversarial")):
             raise ZipError(f"{name}: must not be in the autograder zip")

@@ -112,12 +112,14 @@ def build_notebook(kata: Kata) -> dict:
     try:
         solution = kata.solution.read_text(encoding="utf-8")
         hidden = kata.hidden_tests.read_text(encoding="utf-8")
+        scenarios = kata.hidden_scenarios.read_text(encoding="utf-8")
     except OSError as err:
         raise ExportError(f"{kata.id}: {err}") from None
     public = kata.public_tests.read_text(encoding="utf-8") if kata.public_tests.is_file() else ""
     docstring, code = split_docstring(solution, kata.id)
     code = hoist_todos(code, kata.id)
-    for what, text in (("docstring", docstring), ("hidden tests", hidden), ("public tests", public)):
+    for what, text in (("docstring", docstring), ("hidden tests", hidden + scenarios),
+                       ("public tests", public)):
         for word in _MARKER_WORDS:
             if word in text:
                 raise ExportError(f"{kata.id}: its {what} contain {word!r}, which nbgrader "
@@ -127,7 +129,7 @@ def build_notebook(kata: Kata) -> dict:
         _cell("markdown", f"{stem}-intro", intro_markdown(kata, docstring), locked=True),
         _cell("code", f"{stem}-setup", SETUP_CELL, locked=True),
         _cell("code", f"{stem}-solution", code, solution=True),
-        _cell("code", f"{stem}-tests", tests_cell_source(kata, hidden, public), grade=True, locked=True,
+        _cell("code", f"{stem}-tests", tests_cell_source(kata, hidden, scenarios, public), grade=True, locked=True,
               points=kata.points),
     ]
     return {
@@ -216,7 +218,7 @@ from grader.integrations.nbgrader_runtime import setup_kernel
 setup_kernel()"""
 
 
-def tests_cell_source(kata: Kata, hidden: str, public: str) -> str:
+def tests_cell_source(kata: Kata, hidden: str, scenarios: str, public: str) -> str:
     stem = notebook_stem(kata)
     return "\n".join([
         "# Autograder tests (read-only). They run on the code of the cell above, saved as",
@@ -225,12 +227,13 @@ def tests_cell_source(kata: Kata, hidden: str, public: str) -> str:
         "from grader.integrations.nbgrader_runtime import grade_kata_cell",
         "",
         f"_kata_public_tests = {python_string(public)}",
-        '_kata_tests = "public"',
+        '_kata_tests, _kata_scenarios = "public", ""',
         HIDDEN_BEGIN,
         f"_kata_tests = {python_string(hidden)}",
+        f"_kata_scenarios = {python_string(scenarios)}",
         HIDDEN_END,
         f"grade_kata_cell({kata.id!r}, points={kata.points}, timeout={kata.timeout}, "
-        f"tests=_kata_tests, public_tests=_kata_public_tests,",
+        f"tests=_kata_tests, scenarios=_kata_scenarios, public_tests=_kata_public_tests,",
         f"                notebook={stem + '.ipynb'!r}, cell={stem + '-solution'!r})",
     ])
 

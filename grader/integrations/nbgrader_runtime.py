@@ -124,7 +124,7 @@ def _record_cell(result) -> None:
 
 
 def grade_kata_cell(kata_id: str, *, points: float, timeout: int, tests: str, notebook: str,
-                    cell: str, public_tests: str = "") -> float:
+                    cell: str, public_tests: str = "", scenarios: str = "") -> float:
     """Grade the solution cell `cell` (its nbgrader grade_id and cell id) of `notebook` with
     `tests` (test module source) and return the points earned. Never raises, never writes to
     stderr: a problem is printed on stdout and scores 0."""
@@ -138,7 +138,7 @@ def grade_kata_cell(kata_id: str, *, points: float, timeout: int, tests: str, no
             if source is None:
                 print(f"{kata_id}: 0/{points:g} points: {origin}")
                 return 0.0
-            report, problem = _grade(kata_id, source, tests, timeout)
+            report, problem = _grade(kata_id, source, tests, scenarios, timeout)
             if problem:
                 print(f"{kata_id}: 0/{points:g} points: {problem}")
                 return 0.0
@@ -184,13 +184,17 @@ def python_file(source: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _grade(kata_id: str, source: str, tests: str, timeout: int) -> tuple[dict | None, str]:
+def _grade(kata_id: str, source: str, tests: str, scenarios: str,
+           timeout: int) -> tuple[dict | None, str]:
     chapter, name = kata_id.split("/")
     work = Path(_mkdtemp(prefix="kata-nb-"))
     try:
         kit = work / "kit"
         (kit / "tests" / "hidden" / chapter).mkdir(parents=True)
         (kit / "tests" / "hidden" / chapter / f"test_{name}.py").write_text(tests, encoding="utf-8")
+        if scenarios:  # the hidden tests' scenarios (the public tests have none)
+            (kit / "tests" / "hidden" / chapter / f"observe_{name}.py").write_text(
+                scenarios, encoding="utf-8")
         (kit / "katas.toml").write_text(
             "format = 1\n\n[[kata]]\n"
             f"id = {_dumps(kata_id)}\ntitle = {_dumps(kata_id)}\ntopic = \"notebook\"\n"

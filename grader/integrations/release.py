@@ -13,7 +13,7 @@ GitHub Classroom template:
     README.md, .gitignore
     .github/workflows/classroom.yml    the Classroom autograding workflow (classroom_workflow.py)
 
-Never: solutions/, tests/hidden, tests/mistakes, tests/adversarial(_gaps), the
+Never: solutions/, tests/hidden, tests/mistakes, tests/adversarial, the
 instructor-only integrations. Then the leak check (`find_leaks`) reads every file written; a
 release with a leak raises LeakError naming file:line (the CLI exits 1), and must not be
 published.
@@ -55,7 +55,7 @@ COPIED_FROM_KIT = ("pyproject.toml", "constraints.txt", "conftest.py")
 # grader/integrations is instructor-only, except the module the Classroom steps run.
 SHIPPED_INTEGRATIONS = ("__init__.py", "classroom_step.py")
 FORBIDDEN_DIRS = (("solutions",), ("tests", "hidden"), ("tests", "mistakes"),
-                  ("tests", "adversarial"), ("tests", "adversarial_gaps"),
+                  ("tests", "adversarial"),
                   (classroom_workflow.INSTRUCTOR_DIR,))
 MIN_SECRET_CHARS = 16
 MIN_SECRET_NAME = 8
@@ -360,17 +360,19 @@ def collect_secrets(manifest: Manifest) -> Secrets:
         for text in public:
             public_lines.update(_normal(l) for l in text.splitlines())
             public_words.update(_WORD.findall(text))
-        if kata.hidden_tests.is_file():
-            hidden = kata.hidden_tests.read_text(encoding="utf-8")
+        for path in kata.hidden_files:
+            if not path.is_file():
+                continue
+            hidden = path.read_text(encoding="utf-8")
             for number, line in enumerate(hidden.splitlines(), start=1):
-                hidden_lines.setdefault(_normal(line), f"{where(kata.hidden_tests)}:{number}")
+                hidden_lines.setdefault(_normal(line), f"{where(path)}:{number}")
             try:
                 tree = ast.parse(hidden)
             except SyntaxError:
                 tree = None
             for node in ast.walk(tree) if tree else ():
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    names.setdefault(node.name, where(kata.hidden_tests))
+                    names.setdefault(node.name, where(path))
     lines = {line: src for line, src in hidden_lines.items()
              if is_distinctive(line) and line not in public_lines and line not in runtime_lines}
     lines.update({line: src for line, src in solution_lines.items()

@@ -31,6 +31,7 @@ class Job:
     protected: tuple[str, ...] = ()  # paths the submission must not read (tests, solutions, ...)
     guarded: bool = True  # audit hook, Landlock, integrity snapshot (see supervisor.Options)
     bytecode_cache: str = ""  # the run's cache of assert-rewritten test modules (supervisor's)
+    kata_timeouts: tuple[int, ...] = ()  # each kata's hard timeout, in kata_ids' order
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -41,6 +42,7 @@ class Job:
         data["tests"] = tuple(data["tests"])
         data["kata_ids"] = tuple(data["kata_ids"])
         data["protected"] = tuple(data.get("protected", ()))
+        data["kata_timeouts"] = tuple(data.get("kata_timeouts", ()))
         return cls(**data)
 
 
@@ -73,14 +75,18 @@ def _run(job: Job, key: bytes) -> int:
     if not lazy_dynamo.defer() and job.guarded:  # as supervisor.prepare does
         import torch._dynamo  # noqa: F401
 
-    from grader.runner import guard
+    from grader.runner import doer, guard
     from grader.runner.reporter import Reporter
 
     torch.set_num_threads(1)
+    # Before any test module is imported: the observer must never hold a check.
+    observer = doer.start(job)
     reporter = Reporter(job.result_fd, key)
     reporter.send({"type": "start", "isolation": isolation.layers, "missing": isolation.missing,
                    "cuda": bool(torch.cuda.is_available())})
     plugins = [reporter, guard.Lockdown(job, reporter)] if job.guarded else [reporter]
+    if observer is not None:
+        plugins.append(doer.Broker(observer, job, reporter))
     if job.bytecode_cache:
         from grader.runner.bytecode import SharedTestBytecode
 

@@ -149,8 +149,13 @@ _WATCHED = frozenset({"open"}) | _FILE_EVENTS | _LIST_EVENTS | frozenset(_INTROS
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
+AUDIT_LAYER = ("audit hook: no reading tests/solutions, no subprocess, sockets, ctypes, "
+               "signals or frame introspection from submission code")
+
+
 class Lockdown:
-    """pytest plugin: arm the guards after collection."""
+    """pytest plugin: arm the guards after collection. (The observer process, which runs no
+    pytest, arms the same layers through `arm` and `add_audit_hook`.)"""
 
     def __init__(self, job, reporter) -> None:
         self._job = job
@@ -166,6 +171,12 @@ class Lockdown:
             linecache.getlines(str(item.path))
         self._preimport()
         self._reporter.watch_integrity(Snapshot.take().changes)
+        layers, missing = self.arm()
+        self._reporter.send({"type": "armed", "isolation": layers, "missing": missing})
+
+    def arm(self, audit: bool = True) -> tuple[list[str], list[str]]:
+        """Landlock and seccomp where the kernel has them, then (with `audit`) the audit hook.
+        Returns the layers applied and those missing, in words."""
         layers, missing = [], []
         applied = landlock.restrict(
             read_only=self._readable_paths(), read_write=[self._scratch, "/dev/null"]
@@ -181,10 +192,13 @@ class Lockdown:
                           "native code")
         else:
             missing.append("seccomp filter (not supported by this kernel or architecture)")
+        if audit:
+            self.add_audit_hook()
+            layers.append(AUDIT_LAYER)
+        return layers, missing
+
+    def add_audit_hook(self) -> None:
         sys.addaudithook(self._hook)
-        layers.append("audit hook: no reading tests/solutions, no subprocess, sockets, ctypes, "
-                      "signals or frame introspection from submission code")
-        self._reporter.send({"type": "armed", "isolation": layers, "missing": missing})
 
     @staticmethod
     def _preimport() -> None:

@@ -289,6 +289,7 @@ def _start(katas: tuple[Kata, ...], manifest: Manifest, submission: Path, option
         cpu_seconds=sum(_hard_timeout(k, options) for k in katas) + 10,
         memory_bytes=options.memory_bytes, scratch=scratch, result_fd=write_fd,
         protected=protected, guarded=options.guarded, bytecode_cache=bytecode_cache,
+        kata_timeouts=tuple(_hard_timeout(k, options) for k in katas),
     )
     key = protocol.new_key()
     popen = None

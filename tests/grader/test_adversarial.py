@@ -27,8 +27,8 @@ ATTACKS = sorted(p.name for p in ATTACKS_DIR.iterdir() if p.is_dir())
 SECRET = "ghp_s3cr3t-token-that-must-never-leak"
 
 
-def deserves(attack: str, corpus=ATTACKS_DIR) -> float:
-    header = (corpus / attack / "01_demo" / "add.py").read_text()
+def deserves(attack: str) -> float:
+    header = (ATTACKS_DIR / attack / "01_demo" / "add.py").read_text()
     return float(re.search(r"^# DESERVES: (\S+)", header, re.M).group(1))
 
 
@@ -72,11 +72,15 @@ def test_no_attack_gains_a_point(graded, attack):
         assert "01_demo/add" in text and "02_demo/scale" in text, name
 
 
-def test_a_blinded_tamper_check_still_reports_the_tampering(graded):
+def test_submission_code_runs_apart_from_the_checks(graded):
+    """The attacks that forge the channel or reuse the checks score what their honest part
+    deserves because the submission never shares a process with a check (grader.runner.doer)."""
     results, _, _ = graded
-    add = results["blind_the_integrity_check"].katas[0]
-    assert "tampered with the grader's checks" in add.feedback, add.feedback
-    assert "torch.allclose was replaced" in add.feedback, add.feedback
+    layers = " | ".join(results["honest"].isolation)
+    assert "separate process that holds no check" in layers, layers
+    for attack in ("steal_signing_key", "reuse_the_checks"):
+        add = results[attack].katas[0]
+        assert add.score == 0 and "wrong values" in add.feedback, (attack, add.feedback)
 
 
 def test_the_kit_is_untouched_and_no_process_outlives_the_run(graded):
@@ -93,26 +97,3 @@ def test_isolation_layers_are_reported(graded):
     layers = " | ".join(results["honest"].isolation)
     assert "audit hook" in layers and "resource limits" in layers
     assert "Landlock" in layers and "seccomp" in layers  # applied here, or named as missing
-
-
-GAPS_DIR = ROOT / "tests" / "adversarial_gaps"
-
-
-@pytest.mark.parametrize("attack", sorted(p.name for p in GAPS_DIR.iterdir() if p.is_dir()))
-def test_known_gaps_are_watched(attack, tmp_path):
-    """Attacks the grader does not stop yet (SECURITY.md, "Known limits"), kept where the suite
-    watches them: each is graded alone, must not break the grader or its other kata, and is
-    reported as xfailed while it still scores more than it deserves. When one stops working,
-    this test fails on purpose: move the case to tests/adversarial/."""
-    done = subprocess.run(
-        [sys.executable, "-m", "grader", "--manifest", str(FIXTURE_KIT / "katas.toml"), "grade",
-         str(GAPS_DIR / attack), "--format", "json", "--timeout", "6"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
-    assert done.returncode == 0, done.stderr[-3000:]
-    add, scale = report_from_dict(json.loads(done.stdout)).katas
-    assert scale.score == scale.max_score, scale.feedback
-    deserved = deserves(attack, GAPS_DIR)
-    if add.score > deserved:
-        pytest.xfail(f"known gap: {attack} scores {add.score}, deserves {deserved}")
-    pytest.fail(f"{attack} no longer gains a point: the gap is closed, move the case to "
-                "tests/adversarial/ and update SECURITY.md")

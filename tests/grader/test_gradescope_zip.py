@@ -62,7 +62,8 @@ def test_zip_holds_what_gradescope_and_the_grader_need(built):
                  "tests/public/", "tests/grader/")
     assert not [n for n in names if n.startswith(forbidden) or "__pycache__" in n]
     assert [n for n in names if n.startswith("tests/")] == [
-        "tests/hidden/01_tensors/test_device.py", "tests/hidden/02_autograd/test_sgd.py"]
+        "tests/hidden/01_tensors/observe_device.py", "tests/hidden/01_tensors/test_device.py",
+        "tests/hidden/02_autograd/observe_sgd.py", "tests/hidden/02_autograd/test_sgd.py"]
     assert [k["id"] for k in tomllib.loads(manifest_text)["kata"]] == KATAS
     assert built.stat().st_size < 512 * 1024
 

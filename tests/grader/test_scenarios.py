@@ -31,11 +31,12 @@ EXPECTED = {
     "import_error": (0, KataStatus.FAILED, "ModuleNotFoundError"),
     "missing_name": (0, KataStatus.FAILED, "does not define `add`"),
     "exit_at_import": (0, KataStatus.FAILED, "SystemExit"),
-    "hang": (0, KataStatus.ERROR, "timed out"),  # blocks the per-test timeout: the hard one ends it
+    # The scenarios run in the observer's worker: what ends it fails the tests it had not done.
+    "hang": (0, KataStatus.FAILED, "timed out"),  # blocks the per-test timeout: the kata's ends it
     "loop": (3.33, KataStatus.PARTIAL, "ran past its time limit"),  # the rest of the kata is not run
-    "crash": (0, KataStatus.ERROR, "exited before its tests finished"),
-    "segfault": (0, KataStatus.ERROR, "segmentation fault"),
-    "fake_output": (0, KataStatus.ERROR, "forged"),
+    "crash": (0, KataStatus.FAILED, "ended the process before this test finished"),
+    "segfault": (0, KataStatus.FAILED, "segmentation fault"),
+    "fake_output": (0, KataStatus.FAILED, "not an observation"),
     "memory_bomb": (0, KataStatus.FAILED, ""),
 }
 

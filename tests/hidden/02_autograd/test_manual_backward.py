@@ -1,23 +1,16 @@
-"""Hidden tests for 02_autograd/manual_backward. Oracle: autograd on the same forward, in float64."""
+"""Hidden tests for 02_autograd/manual_backward: the checks. The scenarios are in
+observe_manual_backward.py. Oracle: autograd on the same forward, in float64."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.checks import assert_close, expect, expect_tensor, expect_type, explain
+from grader.checks import assert_close, expect, expect_tensor, expect_type
+from grader.observe import scenarios_of
 
-BY_HAND = ("the backward must be written by hand (dy = 2 (y - t) / (N*O), then matrix products), "
-           "not by calling autograd: it is called inside torch.inference_mode(), where backward() "
-           "and torch.autograd.grad cannot run")
-NOT_BY_HAND = {r"[Ii]nference tensor|does not require grad|does not have a grad_fn": BY_HAND}
+scenes = scenarios_of(__file__)
+
 SHAPES = [(4, 3, 2), (1, 5, 5), (7, 2, 6), (3, 1, 1)]  # (N, I, O)
-
-
-def _inputs(n, i, o, seed, dtype=torch.float64, device="cpu"):
-    g = torch.Generator().manual_seed(seed)
-    x, W, b, t = (torch.randn(shape, generator=g, dtype=dtype).to(device)
-                  for shape in ((n, i), (o, i), (o,), (n, o)))
-    return x, W, b * 3, t
 
 
 def _oracle(x, W, b, t, bias=True):
@@ -26,17 +19,16 @@ def _oracle(x, W, b, t, bias=True):
     return torch.autograd.grad(F.mse_loss(y, t), [W, b, x], allow_unused=True)
 
 
-def _call(kata, *args):
-    with explain(NOT_BY_HAND):
-        result = kata.linear_mse_backward(*args)
+def _gradients(result):
+    """linear_mse_backward's observed result, checked to be a tuple (dW, db, dx)."""
     expect_type(result, tuple, "linear_mse_backward's result", hint="return a tuple (dW, db, dx)")
     expect(len(result) == 3, "linear_mse_backward should return three gradients, (dW, db, dx)")
     return result
 
 
 def _close(a, b):
-    return a.shape == b.shape and bool(torch.allclose(a.detach().cpu().double(), b.cpu().double(),
-                                                      rtol=1e-6, atol=1e-9))
+    return a.shape == b.shape and bool(torch.allclose(a.detach().cpu().double(),
+                                                      b.cpu().double(), rtol=1e-6, atol=1e-9))
 
 
 def _diagnose(got, want, name, n, o, want_no_bias):
@@ -61,23 +53,22 @@ def _diagnose(got, want, name, n, o, want_no_bias):
 
 
 @pytest.mark.parametrize("n,i,o", [(4, 3, 2), (6, 1, 3)])
-def test_loss_values(kata, n, i, o):
+def test_loss_values(observed, n, i, o):
     """linear_mse_loss equals mse_loss(linear(x, W, b), target) as a 0-dim tensor"""
-    x, W, b, t = _inputs(n, i, o, 1 + n)
-    got = kata.linear_mse_loss(x, W, b, t)
-    assert_close(got, F.mse_loss(F.linear(x, W, b), t), what="the loss",
+    x, W, b, t = scenes.inputs(n, i, o, 1 + n)
+    assert_close(observed, F.mse_loss(F.linear(x, W, b), t), what="the loss",
                  hint="the loss is the mean over all N*O elements of (x @ W.T + b - target)^2, a "
                       "0-dim tensor in the inputs' dtype")
 
 
 @pytest.mark.weight(2)
 @pytest.mark.parametrize("n,i,o", SHAPES)
-def test_gradients_match_autograd(kata, n, i, o):
+def test_gradients_match_autograd(observed, n, i, o):
     """dW, db and dx equal autograd's gradients (float64) for several shapes"""
-    x, W, b, t = _inputs(n, i, o, 10 + n + i + o)
+    x, W, b, t = scenes.inputs(n, i, o, 10 + n + i + o)
     want = _oracle(x, W, b, t)
     no_bias = _oracle(x, W, b, t, bias=False)
-    got = _call(kata, x, W, b, t)
+    got = _gradients(observed)
     hints = {"dW": "dW = dy.T @ x, with W's shape (O, I)",
              "db": "db = dy summed over the batch dimension, with b's shape (O,)",
              "dx": "dx = dy @ W, with x's shape (N, I)"}
@@ -85,97 +76,83 @@ def test_gradients_match_autograd(kata, n, i, o):
         expect_tensor(got[index], name, shape=tuple(want[index].shape),
                       hint=f"a gradient has the shape of its tensor: {hints[name]} "
                            "(check the transposes and which dimension you reduce)")
-        guess = _diagnose(got[index], want[index], name, n, o, no_bias[index] if name != "db" else None)
+        guess = _diagnose(got[index], want[index], name, n, o,
+                          no_bias[index] if name != "db" else None)
         expect(guess is None, guess or "")
         assert_close(got[index], want[index], what=f"{name} for N={n}, I={i}, O={o}",
                      hint=f"{hints[name]}, where dy = 2 (y - target) / (N*O)")
 
 
-def test_shapes_when_inputs_and_outputs_differ(kata):
+def test_shapes_when_inputs_and_outputs_differ(observed):
     """returns dW (O, I), db (O,), dx (N, I) when N, I and O all differ"""
-    x, W, b, t = _inputs(5, 4, 3, 20)
-    dW, db, dx = _call(kata, x, W, b, t)
+    dW, db, dx = _gradients(observed)
     expect_tensor(dW, "dW", shape=(3, 4), hint="dW has W's shape (O, I): dy.T @ x, not x.T @ dy")
-    expect_tensor(db, "db", shape=(3,), hint="db has b's shape (O,): sum dy over the batch (dim 0) only")
+    expect_tensor(db, "db", shape=(3,),
+                  hint="db has b's shape (O,): sum dy over the batch (dim 0) only")
     expect_tensor(dx, "dx", shape=(5, 4), hint="dx has x's shape (N, I): dy @ W")
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_keeps_the_dtype(kata, dtype):
+def test_keeps_the_dtype(observed, dtype):
     """the gradients keep the inputs' dtype"""
-    x, W, b, t = _inputs(3, 2, 4, 21, dtype=dtype)
-    want = _oracle(x, W, b, t)
-    got = _call(kata, x, W, b, t)
+    want = _oracle(*scenes.inputs(3, 2, 4, 21, dtype=dtype))
+    got = _gradients(observed)
     for index, name in enumerate(("dW", "db", "dx")):
         assert_close(got[index], want[index], what=f"{name} in {dtype}",
                      hint="create any new tensor with the inputs' dtype and device "
                           "(torch.zeros_like, dtype=x.dtype), or better, build everything from dy")
 
 
-def test_plain_gradients_for_parameters(kata):
+def test_plain_gradients_for_parameters(observed):
     """returns gradients that do not require grad when W and b are parameters, leaving W.grad alone"""
-    x, W, b, t = _inputs(4, 3, 2, 22)
-    W.requires_grad_()
-    b.requires_grad_()
-    want = _oracle(x, W, b, t)
-    got = _call(kata, x, W, b, t)
+    want = _oracle(*scenes.inputs(4, 3, 2, 22))
+    got = _gradients(observed["result"])
     for index, name in enumerate(("dW", "db", "dx")):
         expect_tensor(got[index], name, requires_grad=False,
                       hint=f"{name} carries an autograd graph: compute the backward inside "
                            "torch.no_grad() so no graph is recorded")
         assert_close(got[index], want[index], what=name)
-    expect(W.grad is None and b.grad is None,
+    expect(observed["W_grad"] is None and observed["b_grad"] is None,
            "W.grad or b.grad was filled: the backward must be computed by hand, not by "
            "calling backward() on the caller's tensors")
 
 
-def test_does_not_change_the_inputs(kata):
+def test_does_not_change_the_inputs(observed):
     """leaves x, W, b and target unchanged, and not requiring grad"""
-    x, W, b, t = _inputs(3, 3, 3, 23)
-    before = [v.clone() for v in (x, W, b, t)]
-    _call(kata, x, W, b, t)
-    for name, now, was in zip(("x", "W", "b", "target"), (x, W, b, t), before):
-        expect(bool(torch.equal(now, was)),
+    before = scenes.inputs(3, 3, 3, 23)
+    expect(len(observed) == len(before), "not every input was observed")
+    for name, now, was in zip(("x", "W", "b", "target"), observed, before):
+        expect(bool(torch.equal(now["value"], was)),
                f"{name} was changed: an in-place operation (-=, .sub_, .t_()) wrote into an input; "
                "use out-of-place operations")
-        expect(not now.requires_grad and now.grad is None,
+        expect(now["requires_grad"] is False and now["grad"] is None,
                f"{name} now requires grad: you switched autograd on for the caller's tensor. "
                "Derive the gradients by hand instead")
 
 
 @pytest.mark.weight(2)
-def test_written_by_hand(kata):
+def test_written_by_hand(observed):
     """works inside torch.inference_mode(): the backward is hand-written, not autograd"""
-    with torch.inference_mode():
-        made_there = _inputs(4, 3, 2, 24)
-    want = _oracle(*(v.clone() for v in made_there))
-    with torch.inference_mode():
-        got = _call(kata, *made_there)
-    for index, name in enumerate(("dW", "db", "dx")):
-        assert_close(got[index], want[index], what=f"{name} computed in inference mode", hint=BY_HAND)
-    x, W, b, t = _inputs(3, 2, 5, 27)
-    want = _oracle(x, W, b, t)
-    with torch.inference_mode():
-        got = _call(kata, x, W, b, t)
-    for index, name in enumerate(("dW", "db", "dx")):
-        assert_close(got[index], want[index], what=f"{name} computed in inference mode", hint=BY_HAND)
+    expect(len(observed) == 2, "not every call was observed")
+    for args, result in zip((scenes.inputs(4, 3, 2, 24), scenes.inputs(3, 2, 5, 27)), observed):
+        want = _oracle(*args)
+        got = _gradients(result)
+        for index, name in enumerate(("dW", "db", "dx")):
+            assert_close(got[index], want[index], what=f"{name} computed in inference mode",
+                         hint=scenes.BY_HAND)
 
 
-def test_works_inside_no_grad(kata):
+def test_works_inside_no_grad(observed):
     """the backward works when called inside torch.no_grad()"""
-    x, W, b, t = _inputs(2, 3, 4, 25)
-    want = _oracle(x, W, b, t)
-    with torch.no_grad(), explain({r"does not require grad|does not have a grad_fn":
-                                        "autograd is off inside torch.no_grad(): " + BY_HAND}):
-        got = _call(kata, x, W, b, t)
+    want = _oracle(*scenes.inputs(2, 3, 4, 25))
+    got = _gradients(observed)
     for index, name in enumerate(("dW", "db", "dx")):
         assert_close(got[index], want[index], what=f"{name} under torch.no_grad()")
 
 
-def test_keeps_the_device(kata):
+def test_keeps_the_device(observed):
     """keeps the inputs' device (checked on the meta device)"""
-    x, W, b, t = (torch.empty(s, device="meta") for s in ((5, 2), (3, 2), (3,), (5, 3)))
-    dW, db, dx = _call(kata, x, W, b, t)
+    dW, db, dx = _gradients(observed)
     for name, value, shape in (("dW", dW, (3, 2)), ("db", db, (3,)), ("dx", dx, (5, 2))):
         expect_tensor(value, name, shape=shape, device="meta",
                       hint="a gradient was created on another device: build every tensor from the "
@@ -183,10 +160,9 @@ def test_keeps_the_device(kata):
 
 
 @pytest.mark.gpu
-def test_gradients_on_cuda(kata):
+def test_gradients_on_cuda(observed):
     """computes the gradients on the GPU, matching autograd there"""
-    x, W, b, t = _inputs(6, 4, 3, 26, device="cuda")
-    want = _oracle(x, W, b, t)
-    got = _call(kata, x, W, b, t)
+    want = _oracle(*scenes.inputs(6, 4, 3, 26, device="cuda"))
+    got = _gradients(observed)
     for index, name in enumerate(("dW", "db", "dx")):
         assert_close(got[index], want[index], what=f"{name} on cuda")

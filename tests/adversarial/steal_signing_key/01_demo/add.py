@@ -1,8 +1,8 @@
 # ATTACK: reach the reporter by plain attribute access (sys.meta_path's assertion-rewriting hook
 # holds pytest's config, whose plugin manager holds the reporter), then sign a passing result for
-# every test and leave before the real ones are sent. A KNOWN GAP (SECURITY.md, "Known limits"):
-# it scores full marks today; tests/grader/test_adversarial.py expects it to (strict xfail), so
-# the day it stops working the suite says so, and the case moves to tests/adversarial/.
+# every test and leave before the real ones are sent. It scored full marks while the checks ran
+# in the submission's process; now the submission runs in the observer's worker, which has no
+# pytest session, reporter, key or result channel to find.
 # DESERVES: 0
 import hashlib
 import hmac
