@@ -10,6 +10,9 @@ A kata's hidden tests come in two files:
   `observed` fixture, gets what its scenario returned, rebuilds the inputs itself (from the same
   seeds, with the scenario module's builders) and compares.
 
+A scenario's return value is packed when the scenario returns: clone a tensor that a later call
+in the same scenario may change in place, if the check needs it as it was.
+
 Under plain pytest a scenario runs in the test's own process, right when the check asks for it.
 In a grading child the scenarios of each kata run in a separate, sandboxed process that holds
 neither the result channel nor any check (grader.runner.doer); what crosses back is data only,
@@ -151,8 +154,8 @@ def _plain(value: Any, depth: int = 0) -> Any:
         return tuple(value)
     if kind in (list, tuple):
         return kind(_plain(v, depth + 1) for v in value)
-    if kind is dict:
-        return {k: _plain(v, depth + 1) for k, v in value.items() if type(k) in (str, int)}
+    if kind is dict and all(type(k) in (str, int) for k in value):
+        return {k: _plain(v, depth + 1) for k, v in value.items()}
     return {_OPAQUE_KEY: _type_name(value)}
 
 
