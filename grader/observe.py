@@ -25,6 +25,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import io
+import pickle
 import sys
 import types
 from collections.abc import Callable
@@ -111,7 +112,14 @@ def request_for(fn: Callable, name: str, callspec_params: dict[str, Any]) -> Req
     if missing:
         raise LookupError(f"scenario {name!r} takes {', '.join(missing)}, which its check test "
                           "is not parametrized with")
-    return Request(name, tuple((a, callspec_params[a]) for a in wanted))
+    params = tuple((a, callspec_params[a]) for a in wanted)
+    try:  # when grading, the parameters travel to the observer's worker by pickle
+        pickle.dumps(params)
+    except Exception as err:  # noqa: BLE001 - whatever pickling raised, the same advice
+        raise LookupError(f"scenario {name!r}: its parameters cannot be sent to the process "
+                          f"that runs the submission ({type(err).__name__}): parametrize with "
+                          "names, numbers or dtypes and build objects in the scenario") from None
+    return Request(name, params)
 
 
 # ---------------------------------------------------------------------------------------------
