@@ -1,0 +1,112 @@
+"""grader.observe (what crosses from a scenario to its check) and the observer's framing."""
+
+import os
+import pickle
+
+import pytest
+import torch
+
+from grader import lint, manifest
+from grader.observe import (BadObservation, Opaque, Request, pack, request_for, scenario,
+                            unpack)
+from grader.runner.doer import FrameReader, _write_frame
+
+
+def roundtrip(value):
+    return unpack(pack(value))
+
+
+def test_plain_data_crosses_as_it_was():
+    leaf = torch.ones(2, requires_grad=True)
+    seen = roundtrip({"t": leaf * 2, "p": torch.nn.Parameter(torch.zeros(3)), "n": [1, 2.5, None],
+                      "s": "x", "size": torch.Size([2, 3]), "dtype": torch.float16,
+                      "meta": torch.empty(4, device="meta")})
+    assert type(seen["t"]) is torch.Tensor and seen["t"].requires_grad
+    assert torch.equal(seen["t"].detach(), torch.full((2,), 2.0))
+    assert type(seen["p"]) is torch.Tensor  # a Parameter arrives as a plain tensor
+    assert seen["n"] == [1, 2.5, None] and seen["s"] == "x" and seen["size"] == (2, 3)
+    assert seen["dtype"] is torch.float16 and seen["meta"].device.type == "meta"
+
+
+def test_objects_cross_as_their_type_name_only():
+    class Liar:
+        def __eq__(self, other):
+            return True
+
+    seen = roundtrip({"model": torch.nn.Linear(2, 2), "liar": Liar(), "odd_keys": {(1, 2): 3},
+                      "set": {1, 2}})
+    assert seen["model"] == Opaque("torch.nn.modules.linear.Linear")
+    assert isinstance(seen["liar"], Opaque) and "Liar" in seen["liar"].type_name
+    assert isinstance(seen["odd_keys"], Opaque) and seen["set"] == Opaque("set")
+
+
+class _Payload:
+    def __reduce__(self):
+        return (os.getcwd, ())
+
+
+@pytest.mark.parametrize("data", [
+    pickle.dumps(_Payload(), protocol=2),  # code to run on load
+    b"not a pickle at all",
+    pickle.dumps({"a": {1, 2}}, protocol=2),  # a type plain data never has
+], ids=["code", "garbage", "set"])
+def test_anything_but_plain_data_is_refused(data):
+    with pytest.raises(BadObservation):
+        unpack(data)
+
+
+class FakeTensor(torch.Tensor):
+    pass
+
+
+def test_a_tensor_subclass_is_refused():
+    import io
+
+    buffer = io.BytesIO()
+    torch.save(torch.ones(2).as_subclass(FakeTensor), buffer)
+    with pytest.raises(BadObservation):
+        unpack(buffer.getvalue())
+
+
+def test_requests_carry_the_check_parameters_the_scenario_takes():
+    @scenario
+    def doubles(kata, device, lr):
+        return None
+
+    wanted = request_for(doubles, "doubles", {"device": "cpu", "lr": 0.5, "other": 1})
+    assert wanted == Request("doubles", (("device", "cpu"), ("lr", 0.5)))
+    with pytest.raises(LookupError, match="lr"):
+        request_for(doubles, "doubles", {"device": "cpu"})
+    with pytest.raises(LookupError, match="cannot be sent"):
+        request_for(doubles, "doubles", {"device": "cpu", "lr": lambda: 1})
+
+
+def test_frames_from_a_hostile_writer_are_bounded_and_checked():
+    read, write = os.pipe()
+    try:
+        _write_frame(write, {"kind": "result", "index": 0, "ok": True}, b"payload")
+        os.write(write, b"\xff" * 8 + b"junk")  # a header length far beyond the limit
+        reader = FrameReader(read)
+        import time
+
+        header, payload = reader.read(time.monotonic() + 5)
+        assert header == {"kind": "result", "index": 0, "ok": True} and payload == b"payload"
+        assert reader.read(time.monotonic() + 5)[0] == {"kind": "garbled"}
+    finally:
+        os.close(read)
+        os.close(write)
+
+
+def test_lint_refuses_a_hidden_check_that_runs_the_submission(tmp_path):
+    kit = manifest.load()
+    kata = kit.get("02_autograd/sgd")
+    assert lint.checks_beside_submission(kata) == []
+    copy = tmp_path / "tests" / "hidden" / "02_autograd"
+    copy.mkdir(parents=True)
+    (copy / "test_sgd.py").write_text("def test_x(kata):\n    kata.sgd_step([], lr=1)\n")
+    moved = manifest.load()
+    import dataclasses
+
+    moved_kata = dataclasses.replace(moved.get("02_autograd/sgd"), root=tmp_path)
+    [problem] = lint.checks_beside_submission(moved_kata)
+    assert "must take `observed`, not `kata`" in problem
