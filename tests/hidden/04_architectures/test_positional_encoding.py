@@ -1,34 +1,18 @@
-"""Hidden tests for 04_architectures/positional_encoding."""
+"""Hidden tests for 04_architectures/positional_encoding: the checks. The scenarios are in
+observe_positional_encoding.py."""
 
 import pytest
 import torch
 
-from grader.checks import assert_close, expect, expect_tensor, expect_type, explain
+from grader.checks import assert_close, expect, expect_tensor, expect_type
+from grader.observe import scenarios_of
 
-NOT_A_BUFFER = ("the table is not a buffer: register it with self.register_buffer('pe', pe, "
-                "persistent=True). A plain attribute does not move with .to() and is not saved; "
-                "an nn.Parameter would be trained")
-RULES = {
-    r"expected device|same device|on device": (
-        "the table stayed on the CPU when the module moved: a plain attribute (self.pe = ...) is "
-        "not moved by .to(); " + NOT_A_BUFFER),
-    r"must match the size of tensor b": (
-        "shapes do not line up: add only the first L rows of the table, pe[:L] with "
-        "L = x.shape[1] (the sequence dim of a (B, L, d_model) input)"),
-}
+scenes = scenarios_of(__file__)
+
+NOT_A_BUFFER = scenes.NOT_A_BUFFER
 VALUES = ("the table has wrong values: pe[pos, 2i] = sin(pos / 10000^(2i / d_model)) and "
           "pe[pos, 2i+1] = cos(pos / 10000^(2i / d_model)); check the exponent 2i / d_model and "
           "that the position is divided (not multiplied) by 10000^(...)")
-
-
-def _make(kata, d_model, max_len):
-    with explain(RULES):
-        return kata.SinusoidalPositionalEncoding(d_model, max_len=max_len)
-
-
-def _call(module, x):
-    with explain(RULES):
-        return module(x)
 
 
 def _reference(max_len, d_model):
@@ -41,158 +25,131 @@ def _reference(max_len, d_model):
     return pe.float()
 
 
-def _buffer(module):
-    buffers = dict(module.named_buffers())
-    expect("pe" in buffers, NOT_A_BUFFER)
+def _buffer(buffers):
+    """The observed buffer pe, from the module's observed named buffers."""
+    expect(type(buffers) is dict and "pe" in buffers, NOT_A_BUFFER)
     return buffers["pe"]
 
 
-def test_position_zero_pattern(kata):
+def test_position_zero_pattern(observed):
     """position 0 encodes as 0, 1, 0, 1, ... (sin in even columns, cos in odd ones)"""
-    module = _make(kata, 8, 4)
-    out = _call(module, torch.zeros(1, 1, 8))
-    assert_close(out, torch.tensor([[[0.0, 1.0] * 4]]), what="the encoding of position 0",
+    assert_close(observed, torch.tensor([[[0.0, 1.0] * 4]]), what="the encoding of position 0",
                  hint="even columns hold sin, odd columns cos, interleaved (pe[:, 0::2] = sin, "
                       "pe[:, 1::2] = cos), not swapped and not one half then the other")
 
 
 @pytest.mark.weight(2)
 @pytest.mark.parametrize("d_model,max_len", [(4, 10), (16, 60), (64, 200)])
-def test_table_values(kata, d_model, max_len):
+def test_table_values(observed, d_model, max_len):
     """the whole table matches the sinusoid formula"""
-    module = _make(kata, d_model, max_len)
-    out = _call(module, torch.zeros(1, max_len, d_model))
-    assert_close(out, _reference(max_len, d_model).unsqueeze(0),
+    assert_close(observed, _reference(max_len, d_model).unsqueeze(0),
                  what=f"the encoding table (d_model={d_model}, max_len={max_len})",
                  rtol=1e-4, atol=1e-4,
                  hint="even columns hold sin, odd columns cos, interleaved; " + VALUES)
 
 
 @pytest.mark.parametrize("batch,length", [(3, 7), (5, 2), (2, 12)])
-def test_forward_adds_first_rows(kata, batch, length):
+def test_forward_adds_first_rows(observed, batch, length):
     """forward(x) returns x + pe[:L] for (B, L, d_model) inputs"""
-    module = _make(kata, 8, 12)
-    g = torch.Generator().manual_seed(batch * 10 + length)
-    x = torch.randn(batch, length, 8, generator=g)
+    x = scenes.random_input(batch, length, batch * 10 + length)
     expected = x + _reference(12, 8)[:length]
-    out = _call(module, x)
-    assert_close(out, expected, what=f"forward of a ({batch}, {length}, 8) input",
+    assert_close(observed, expected, what=f"forward of a ({batch}, {length}, 8) input",
                  rtol=1e-4, atol=1e-4,
                  hint="add the first L rows of the table, L = x.shape[1] the sequence length (not "
                       "x.shape[0], the batch size), broadcast over the batch; " + VALUES)
 
 
 @pytest.mark.weight(2)
-def test_pe_is_a_buffer_not_a_parameter(kata):
+def test_pe_is_a_buffer_not_a_parameter(observed):
     """stores the table as the buffer pe, (max_len, d_model) float32, with no parameters"""
-    module = _make(kata, 6, 9)
-    params = [name for name, _ in module.named_parameters()]
+    params = observed["parameters"]
     expect(not params, f"the module has parameters {params}: the encoding is fixed, not learned. "
                        "It is not a parameter: " + NOT_A_BUFFER)
-    pe = _buffer(module)
+    pe = _buffer(observed["buffers"])
     expect_tensor(pe, "the buffer pe", shape=(9, 6), dtype=torch.float32, requires_grad=False,
                   hint="pe must be a float32 tensor of shape (max_len, d_model) that does not "
                        "require grad")
 
 
 @pytest.mark.weight(2)
-def test_saved_and_loaded_with_state_dict(kata):
+def test_saved_and_loaded_with_state_dict(observed):
     """pe is saved in state_dict() and loads back"""
-    module = _make(kata, 4, 5)
-    state = module.state_dict()
-    expect("pe" in state, "pe is not in state_dict(): register the buffer with persistent=True "
-                          "(persistent=False buffers, and plain attributes, are not saved)")
-    other = _make(kata, 4, 5)
-    with torch.no_grad():
-        _buffer(other).zero_()
-    with explain({r"Missing key|Unexpected key": "the saved keys do not match: keep the table as "
-                                                 "the single persistent buffer 'pe'"}):
-        other.load_state_dict(state)
-    assert_close(_buffer(other), _reference(5, 4), what="pe after load_state_dict", rtol=1e-4, atol=1e-4,
+    expect("pe" in observed["state_keys"],
+           "pe is not in state_dict(): register the buffer with persistent=True "
+           "(persistent=False buffers, and plain attributes, are not saved)")
+    assert_close(_buffer(observed["loaded"]), _reference(5, 4), what="pe after load_state_dict",
+                 rtol=1e-4, atol=1e-4,
                  hint="load_state_dict must restore pe: register it with persistent=True")
 
 
 @pytest.mark.weight(2)
-def test_moves_with_to(kata):
+def test_moves_with_to(observed):
     """moves with .to('meta') and works on inputs on that device"""
-    module = _make(kata, 8, 10)
-    returned = module.to("meta")
-    expect(returned is module, "`.to()` should return the module itself: do not override it")
-    pe = _buffer(module)
+    expect(observed["returns_itself"] is True,
+           "`.to()` should return the module itself: do not override it")
+    pe = _buffer(observed["buffers"])
     expect_tensor(pe, "pe after module.to('meta')", device="meta",
                   hint="the table did not move with the module: " + NOT_A_BUFFER)
-    out = _call(module, torch.empty(2, 5, 8, device="meta"))
-    expect_tensor(out, "forward of a meta input", shape=(2, 5, 8), device="meta",
+    expect_tensor(observed["out"], "forward of a meta input", shape=(2, 5, 8), device="meta",
                   hint="the output must be on the input's device")
 
 
-def test_converts_with_to_dtype(kata):
+def test_converts_with_to_dtype(observed):
     """.to(torch.float64) converts pe, and float64 inputs give float64 outputs"""
-    module = _make(kata, 8, 10).to(torch.float64)
-    expect_tensor(_buffer(module), "pe after module.to(torch.float64)", dtype=torch.float64,
-                  hint="the table did not follow .to(dtype): " + NOT_A_BUFFER)
-    x = torch.randn(2, 4, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    expect_tensor(_buffer(observed["buffers"]), "pe after module.to(torch.float64)",
+                  dtype=torch.float64, hint="the table did not follow .to(dtype): " + NOT_A_BUFFER)
+    x = scenes.random_input(2, 4, 3, torch.float64)
     expected = x + _reference(10, 8)[:4].double()
-    out = _call(module, x)
-    assert_close(out, expected, what="forward of a float64 input",
+    assert_close(observed["out"], expected, what="forward of a float64 input",
                  rtol=1e-4, atol=1e-4, hint="the output must keep x's dtype, float64")
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
-def test_keeps_half_dtype(kata, dtype):
+def test_keeps_half_dtype(observed, dtype):
     """keeps a float16/bfloat16 input's dtype although the table is float32"""
-    module = _make(kata, 8, 10)
-    x = torch.randn(2, 4, 8, generator=torch.Generator().manual_seed(4)).to(dtype)
+    x = scenes.half_input(4, dtype)
     expected = (x.float() + _reference(10, 8)[:4]).to(dtype)
-    out = _call(module, x)
-    expect_tensor(out, f"forward of a {dtype} input", shape=(2, 4, 8), dtype=dtype,
-                  hint="adding the float32 table upcasts a half-precision x: cast the slice with "
-                       ".to(x.dtype) so the output keeps x.dtype")
+    out = expect_tensor(observed, f"forward of a {dtype} input", shape=(2, 4, 8), dtype=dtype,
+                        hint="adding the float32 table upcasts a half-precision x: cast the slice "
+                             "with .to(x.dtype) so the output keeps x.dtype")
     assert_close(out, expected, what=f"forward in {dtype}",
                  rtol=2e-2, atol=2e-2, hint=VALUES)
 
 
-def test_input_not_modified(kata):
+def test_input_not_modified(observed):
     """returns a new tensor and leaves x unchanged"""
-    module = _make(kata, 4, 6)
-    x = torch.randn(2, 3, 4, generator=torch.Generator().manual_seed(5))
-    before = x.clone()
-    out = _call(module, x)
-    expect(bool(torch.equal(x, before)),
+    before = scenes.small_input(5)
+    expect(bool(torch.equal(observed["x"], before)),
            "x was changed in place: return x + pe[:L], do not write x += ... or x.add_(...)")
-    expect_tensor(out, "the output", shape=(2, 3, 4))
+    expect_tensor(observed["out"], "the output", shape=(2, 3, 4))
 
 
-def test_gradient_flows_to_input(kata):
+def test_gradient_flows_to_input(observed):
     """the output is differentiable with respect to x (gradient of a sum is all ones)"""
-    module = _make(kata, 4, 6)
-    x = torch.randn(2, 3, 4, generator=torch.Generator().manual_seed(6)).requires_grad_()
-    out = _call(module, x)
-    expect_tensor(out, "the output", requires_grad=True,
-                  hint="the output is cut off from autograd: do not detach x or work under torch.no_grad()")
-    out.sum().backward()
-    expect(x.grad is not None, "no gradient reached x: keep the addition in autograd")
-    assert_close(x.grad, torch.ones(2, 3, 4), what="the gradient of x",
+    expect_tensor(observed["out"], "the output", requires_grad=True,
+                  hint="the output is cut off from autograd: do not detach x or work under "
+                       "torch.no_grad()")
+    grad = observed["x_grad"]
+    expect(grad is not None, "no gradient reached x: keep the addition in autograd")
+    assert_close(grad, torch.ones(2, 3, 4), what="the gradient of x",
                  hint="the output should be x + pe[:L], so d(sum)/dx is all ones")
 
 
-def test_expect_module_type(kata):
+def test_expect_module_type(observed):
     """is an nn.Module that returns a plain tensor"""
-    module = _make(kata, 4, 6)
-    expect(isinstance(module, torch.nn.Module), "SinusoidalPositionalEncoding must subclass nn.Module")
-    out = _call(module, torch.zeros(1, 2, 4))
-    expect_type(out, torch.Tensor, "forward's return value", hint="forward returns the sum as one tensor")
+    expect(observed["is_module"] is True, "SinusoidalPositionalEncoding must subclass nn.Module")
+    expect_type(observed["out"], torch.Tensor, "forward's return value",
+                hint="forward returns the sum as one tensor")
 
 
 @pytest.mark.gpu
-def test_cuda(kata):
+def test_cuda(observed):
     """moves to CUDA with the module and keeps a float16 input's dtype there"""
-    module = _make(kata, 8, 10).to("cuda")
-    expect_tensor(_buffer(module), "pe after .to('cuda')", device="cuda", hint=NOT_A_BUFFER)
-    x = torch.randn(2, 4, 8, generator=torch.Generator().manual_seed(7)).to("cuda", torch.float16)
+    expect_tensor(_buffer(observed["buffers"]), "pe after .to('cuda')", device="cuda",
+                  hint=NOT_A_BUFFER)
+    x = scenes.half_input(7, torch.float16, "cuda")
     expected = (x.float() + _reference(10, 8)[:4].cuda()).half()
-    out = _call(module, x)
-    expect_tensor(out, "forward on CUDA", dtype=torch.float16, device="cuda",
-                  hint="the output must keep x's dtype and device")
+    out = expect_tensor(observed["out"], "forward on CUDA", dtype=torch.float16, device="cuda",
+                        hint="the output must keep x's dtype and device")
     assert_close(out, expected, what="forward on CUDA",
                  rtol=2e-2, atol=2e-2, hint=VALUES)
