@@ -23,10 +23,12 @@ grade: setup
 
 # Every test: the kit is consistent, solutions pass the public and hidden tests, the mistakes
 # corpus is caught, and the grader's own tests. pytest's exit 5 (no test ran) fails too.
+# forge_plugin: each hidden check must also refuse observations with a container emptied.
 test: setup
 	$(BIN)/python -m grader build --check
 	$(BIN)/python -m grader lint --corpus
-	$(PYTEST) -q tests/public tests/hidden tests/grader --submission solutions
+	$(PYTEST) -q -p tests.grader.forge_plugin tests/public tests/hidden tests/grader \
+		--submission solutions
 
 bench: setup
 	$(BIN)/python benchmarks/bench_grade.py
