@@ -110,3 +110,27 @@ def test_lint_refuses_a_hidden_check_that_runs_the_submission(tmp_path):
     moved_kata = dataclasses.replace(moved.get("02_autograd/sgd"), root=tmp_path)
     [problem] = lint.checks_beside_submission(moved_kata)
     assert "must take `observed`, not `kata`" in problem
+
+
+def test_the_forge_plugin_flags_checks_that_pass_on_an_emptied_container():
+    from tests.grader.forge_plugin import vacuous_containers
+
+    observed = {"items": [1, 2], "n": 1, "nested": {"a": [3]}}
+
+    def loops(observed):
+        for x in observed["items"]:
+            assert x > 0
+
+    def counts(observed):
+        assert len(observed["items"]) == 2 and all(x > 0 for x in observed["items"])
+
+    def ignores_items(observed):
+        assert observed["n"] == 1
+
+    def deep(observed):
+        assert all(v >= 3 for v in observed["nested"]["a"])
+
+    assert vacuous_containers(loops, {}, observed) == ["observed['items']"]
+    assert vacuous_containers(counts, {}, observed) == []
+    assert vacuous_containers(ignores_items, {}, observed) == []
+    assert vacuous_containers(deep, {}, observed) == ["observed['nested']['a']"]
