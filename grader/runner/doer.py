@@ -205,7 +205,8 @@ def _end_message(header: dict, budget: float) -> str:
         text = _SIGNALS.get(number, f"signal {number}") if type(number) is int else "a signal"
         return _ENDED["killed"].format(why=text)
     if why == "garbled":
-        return _ENDED["garbled"].format(why="a malformed frame")
+        return _ENDED["garbled"].format(why="a malformed frame, or more than "
+                                            f"{MAX_KATA_BYTES >> 20} MiB of results")
     return _ENDED["exit"]
 
 
@@ -310,6 +311,7 @@ def _relay(worker: int, reader: FrameReader, frames: int, budget: float, count: 
     Whatever the worker writes, the frames the child gets stay in step."""
     deadline = time.monotonic() + budget
     sent: set[int] = set()
+    weight = 0
     while True:
         frame = reader.read(deadline)
         if frame is None:  # the worker closed its pipe (ended) or ran out of time
@@ -317,8 +319,9 @@ def _relay(worker: int, reader: FrameReader, frames: int, budget: float, count: 
             return
         header, payload = frame
         index = header.get("index")
+        weight += len(payload)
         if header.get("kind") != "result" or type(index) is not int or not 0 <= index < count \
-                or index in sent:
+                or index in sent or weight > MAX_KATA_BYTES:
             os.kill(worker, signal.SIGKILL)
             os.waitpid(worker, 0)
             _write_frame(frames, {"kind": "end", "why": "garbled"})
