@@ -1,21 +1,13 @@
-"""Hidden tests for 01_tensors/to_numpy."""
+"""Hidden tests for 01_tensors/to_numpy: the checks. The scenarios are in observe_to_numpy.py."""
 
 import numpy as np
 import pytest
 import torch
 
-from grader.checks import assert_close, expect, expect_tensor, expect_type, explain
+from grader.checks import assert_close, expect, expect_tensor, expect_type
+from grader.observe import scenarios_of
 
-ERRORS = {
-    r"unsupported ScalarType BFloat16|BFloat16":
-        "NumPy has no bfloat16: convert a bfloat16 tensor to float32 first (x.float())",
-    r"only change requires_grad flags of leaf":
-        "do not switch requires_grad off on the caller's tensor: .detach() gives a new tensor, "
-        "outside the graph, over the same data",
-    r"stride.*negative|negative stride":
-        "a reversed array (a[::-1], np.flip) has negative strides, which no tensor can share: "
-        "copy such an array first (a.copy()), and only such an array",
-}
+scenes = scenarios_of(__file__)
 
 ARRAY = "return a NumPy array (np.ndarray): x.detach().cpu().numpy(), not a list or a Python number"
 DTYPE = ("keep the tensor's dtype (float64 stays float64, int64 stays int64; only bfloat16, which "
@@ -27,82 +19,72 @@ KEEP_DTYPE = ("keep the array's dtype: torch.from_numpy keeps float64 as float64
               "and .float() convert to float32 (and copy)")
 
 
-def _call_to_numpy(kata, x):
-    with explain(ERRORS):
-        return kata.to_numpy(x)
+def _dtype_of(facts, what):
+    """The observed array's dtype; fails as expect_type would when no array came back."""
+    if not facts["ndarray"]:
+        expect_type(facts["value"], np.ndarray, what, hint=ARRAY)
+    return np.dtype(facts["dtype"])
 
 
-def _call_to_tensor(kata, a):
-    with explain(ERRORS):
-        return kata.to_tensor(a)
-
-
-def _check_array(result, x, what):
-    want = x.detach().float().cpu().numpy() if x.dtype == torch.bfloat16 else x.detach().cpu().numpy()
-    expect_type(result, np.ndarray, what, hint=ARRAY)
-    expect(result.shape == want.shape,
-           f"{what} has shape {result.shape}, expected {want.shape}: keep the tensor's shape")
-    expect(result.dtype == want.dtype, f"{DTYPE}\n  {what} has dtype {result.dtype}, expected {want.dtype}")
+def _check_array(facts, x, what):
+    x = x.detach().float() if x.dtype == torch.bfloat16 else x.detach()
+    want = x.cpu().numpy()
+    dtype = _dtype_of(facts, what)
+    shape = tuple(facts["shape"])
+    expect(shape == want.shape,
+           f"{what} has shape {shape}, expected {want.shape}: keep the tensor's shape")
+    expect(dtype == want.dtype, f"{DTYPE}\n  {what} has dtype {dtype}, expected {want.dtype}")
+    result = np.frombuffer(facts["data"], dtype=want.dtype).reshape(want.shape)
     expect(bool(np.array_equal(result, want, equal_nan=want.dtype.kind in "fc")),
            f"{what} has the wrong values: got {result.ravel()[:8].tolist()}, expected "
            f"{want.ravel()[:8].tolist()}")
 
 
-def _rand(seed, shape, dtype):
-    g = torch.Generator().manual_seed(seed)
-    if dtype.is_floating_point:
-        return torch.randn(shape, generator=g).to(dtype)
-    if dtype == torch.bool:
-        return torch.rand(shape, generator=g) > 0.5
-    return torch.randint(-50, 50, shape, generator=g).to(dtype)
-
-
 @pytest.mark.parametrize("dtypes", [(torch.float32, torch.float64, torch.float16),
                                     (torch.int64, torch.int32, torch.uint8, torch.bool)],
                          ids=["floats", "integers"])
-def test_to_numpy_keeps_dtype_and_values(kata, dtypes):
+def test_to_numpy_keeps_dtype_and_values(observed, dtypes):
     """converts tensors of every dtype, several shapes, keeping dtype and values"""
-    for dtype in dtypes:
-        for seed, shape in enumerate([(3, 4), (2, 3, 2), (5,)]):
-            x = _rand(seed, shape, dtype)
-            _check_array(_call_to_numpy(kata, x), x, f"to_numpy of a {dtype} tensor of shape {shape}")
-        x = _rand(9, (4, 6), dtype).t()  # not contiguous
-        _check_array(_call_to_numpy(kata, x), x, f"to_numpy of a transposed {dtype} tensor")
+    for dtype, arrays in zip(dtypes, observed, strict=True):
+        inputs = scenes.tensors_of(dtype)
+        whats = [f"to_numpy of a {dtype} tensor of shape {shape}" for shape in scenes.SHAPES]
+        whats.append(f"to_numpy of a transposed {dtype} tensor")
+        for facts, x, what in zip(arrays, inputs, whats, strict=True):
+            _check_array(facts, x, what)
 
 
-def test_to_numpy_requires_grad(kata):
+def test_to_numpy_requires_grad(observed):
     """converts leaves and results that require grad, leaving them unchanged"""
-    leaf = _rand(1, (3, 2), torch.float32).requires_grad_()
-    result = leaf * 3
-    for what, x in (("a leaf that requires grad", leaf), ("a result of autograd (leaf * 3)", result)):
-        _check_array(_call_to_numpy(kata, x), x, f"to_numpy({what})")
-    expect(leaf.requires_grad and result.requires_grad and result.grad_fn is not None,
+    leaf, result = scenes.grad_tensors()
+    for facts, what, x in zip(observed["arrays"], ("a leaf that requires grad",
+                                                   "a result of autograd (leaf * 3)"),
+                              (leaf, result), strict=True):
+        _check_array(facts, x, f"to_numpy({what})")
+    expect(observed["leaf_requires_grad"] is True and observed["result_requires_grad"] is True
+           and observed["result_has_grad_fn"] is True,
            "the input tensor changed: it no longer requires grad. Do not switch requires_grad off "
            "on the caller's tensor: .detach() gives a new tensor outside the graph")
 
 
-def test_to_numpy_bfloat16(kata):
+def test_to_numpy_bfloat16(observed):
     """turns bfloat16 (which NumPy lacks) into float32, keeping large values"""
-    x = (_rand(2, (4, 3), torch.float32) * 1e20).to(torch.bfloat16)
-    result = _call_to_numpy(kata, x)
-    expect_type(result, np.ndarray, "to_numpy(bfloat16 tensor)", hint=ARRAY)
-    expect(result.dtype == np.float32,
+    dtype = _dtype_of(observed, "to_numpy(bfloat16 tensor)")
+    expect(dtype == np.float32,
            f"a bfloat16 tensor should become a float32 array (NumPy has no bfloat16; float32 has "
-           f"the same range, float16 overflows above 65504), got {result.dtype}")
-    _check_array(result, x, "to_numpy(bfloat16 tensor)")
+           f"the same range, float16 overflows above 65504), got {dtype}")
+    _check_array(observed, scenes.bfloat16_tensor(), "to_numpy(bfloat16 tensor)")
 
 
-def test_to_numpy_zero_dim(kata):
+def test_to_numpy_zero_dim(observed):
     """returns a 0-dim array for a 0-dim tensor, not a Python number"""
-    for x in (torch.tensor(2.5), torch.tensor(7), torch.tensor(1.5, requires_grad=True) * 2):
-        _check_array(_call_to_numpy(kata, x), x, f"to_numpy(tensor({x.item()}))")
+    for facts, x in zip(observed, scenes.zero_dim_tensors(), strict=True):
+        _check_array(facts, x, f"to_numpy(tensor({x.item()}))")
 
 
-def test_to_numpy_from_device(kata, device):
+def test_to_numpy_from_device(observed, device):
     """converts a tensor from any device (here: the test's device), with grad"""
-    x = _rand(3, (5, 4), torch.float32).to(device).requires_grad_()
-    y = x * 2
-    _check_array(_call_to_numpy(kata, y), y, f"to_numpy of a tensor on {device}")
+    _check_array(observed["array"], scenes.on_device(device), f"to_numpy of a tensor on {device}")
+    y = observed["input"]
     expect(y.device.type == torch.device(device).type and y.requires_grad,
            "the input tensor was changed: leave it on its device, in the graph")
 
@@ -110,12 +92,11 @@ def test_to_numpy_from_device(kata, device):
 @pytest.mark.parametrize("dtypes", [(np.float64, np.float32, np.float16, np.complex64),
                                     (np.int64, np.int32, np.uint8, np.bool_)],
                          ids=["floats", "integers"])
-def test_to_tensor_keeps_dtype(kata, dtypes):
+def test_to_tensor_keeps_dtype(observed, dtypes):
     """keeps the array's dtype, shape and values, on the CPU"""
-    for dtype in dtypes:
-        a = (np.random.default_rng(4).standard_normal((3, 5)) * 10).astype(dtype)
+    for dtype, t in zip(dtypes, observed, strict=True):
+        a = scenes.array_of(dtype)
         want = torch.from_numpy(a.copy())
-        t = _call_to_tensor(kata, a)
         expect_tensor(t, "to_tensor(a)", hint="return a torch.Tensor")
         expect_tensor(t, f"to_tensor of a {np.dtype(dtype).name} array", dtype=want.dtype,
                       shape=tuple(a.shape), device="cpu", hint=KEEP_DTYPE)
@@ -123,54 +104,45 @@ def test_to_tensor_keeps_dtype(kata, dtypes):
                      hint="the tensor must hold the array's values")
 
 
-def test_to_tensor_shares_memory(kata):
+def test_to_tensor_shares_memory(observed):
     """shares memory: writes through the array show in the tensor and back"""
-    for dtype in (np.float64, np.int64, np.float32):
-        a = np.arange(12, dtype=dtype).reshape(3, 4)
-        t = _call_to_tensor(kata, a)
-        expect_tensor(t, "to_tensor(a)", shape=(3, 4), hint="return a torch.Tensor")
-        a[1, 2] = 99
+    for dtype, seen in zip(scenes.SHARED_DTYPES, observed, strict=True):
+        t = expect_tensor(seen["tensor"], "to_tensor(a)", shape=(3, 4),
+                          hint="return a torch.Tensor")
         expect(t.dtype != torch.float32 or dtype == np.float32, KEEP_DTYPE)
-        expect(t[1, 2].item() == 99, f"{SHARE}\n  after a[1, 2] = 99 the tensor has {t[1, 2].item()}")
-        t[0, 0] = -5
-        expect(a[0, 0].item() == -5, f"{SHARE}\n  after t[0, 0] = -5 the array has {a[0, 0].item()}")
+        got = seen["tensor_after_array_write"]
+        expect(got == 99, f"{SHARE}\n  after a[1, 2] = 99 the tensor has {got}")
+        got = seen["array_after_tensor_write"]
+        expect(got == -5, f"{SHARE}\n  after t[0, 0] = -5 the array has {got}")
 
 
-def test_to_tensor_shares_views(kata):
+def test_to_tensor_shares_views(observed):
     """shares memory with positive-stride views (a[:, ::2], a.T, a[1:])"""
-    base = np.arange(48, dtype=np.float32).reshape(6, 8)
-    for what, view in (("a[:, ::2]", base[:, ::2]), ("a.T", base.T), ("a[1:, 3]", base[1:, 3])):
-        t = _call_to_tensor(kata, view)
-        expect_tensor(t, f"to_tensor({what})", shape=view.shape, dtype=torch.float32,
+    views = scenes.positive_views(scenes.view_base())
+    for (what, view), seen in zip(views, observed, strict=True):
+        expect_tensor(seen["before"], f"to_tensor({what})", shape=view.shape, dtype=torch.float32,
                       hint="keep the view's shape and dtype")
-        assert_close(t, torch.from_numpy(view.copy()), what=f"to_tensor({what})",
+        assert_close(seen["before"], torch.from_numpy(view.copy()), what=f"to_tensor({what})",
                      hint="the tensor must hold the view's values")
-        view[...] = -view
-        assert_close(t, torch.from_numpy(view.copy()), what=f"to_tensor({what}) after negating the view",
-                     hint=SHARE)
+        view[...] = -view  # what the scenario did, so the next views see it too
+        assert_close(seen["after_negating_the_view"], torch.from_numpy(view.copy()),
+                     what=f"to_tensor({what}) after negating the view", hint=SHARE)
 
 
-def test_to_tensor_negative_strides(kata):
+def test_to_tensor_negative_strides(observed):
     """copies only what it must: a reversed array (negative strides)"""
-    a = np.arange(10, dtype=np.float64)
-    m = np.arange(12, dtype=np.int64).reshape(3, 4)
-    for what, view in (("a[::-1]", a[::-1]), ("np.flip(m, axis=1)", np.flip(m, axis=1)),
-                       ("m[::-1, ::2]", m[::-1, ::2])):
-        kept = view.copy()
-        t = _call_to_tensor(kata, view)
-        expect_tensor(t, f"to_tensor({what})", shape=view.shape, hint=KEEP_DTYPE)
-        assert_close(t, torch.from_numpy(kept), what=f"to_tensor({what})",
+    for (what, view), seen in zip(scenes.reversed_views(), observed, strict=True):
+        kept = torch.from_numpy(view.copy())
+        expect_tensor(seen["tensor"], f"to_tensor({what})", shape=view.shape, hint=KEEP_DTYPE)
+        assert_close(seen["tensor"], kept, what=f"to_tensor({what})",
                      hint="the tensor must hold the reversed values, in the reversed order")
-        expect(bool(np.array_equal(view, kept)), f"to_tensor({what}) changed the array")
+        expect(bool(torch.equal(seen["array_after"], kept)), f"to_tensor({what}) changed the array")
 
 
 @pytest.mark.gpu
-def test_to_numpy_from_cuda_with_grad(kata):
+def test_to_numpy_from_cuda_with_grad(observed):
     """converts a CUDA tensor that requires grad, bfloat16 included"""
-    for dtype in (torch.float32, torch.bfloat16, torch.int64):
-        x = _rand(5, (6, 3), dtype).to("cuda")
-        if dtype.is_floating_point:
-            x = x.requires_grad_() * 1
-        result = _call_to_numpy(kata, x)
-        _check_array(result, x, f"to_numpy of a {dtype} CUDA tensor")
-        expect(x.is_cuda, "the input tensor was moved: .cpu() returns a new tensor, use that")
+    for facts, x, seen in zip(observed["arrays"], scenes.cuda_inputs(), observed["inputs"],
+                              strict=True):
+        _check_array(facts, x, f"to_numpy of a {x.dtype} CUDA tensor")
+        expect(seen.is_cuda, "the input tensor was moved: .cpu() returns a new tensor, use that")
