@@ -35,17 +35,32 @@ def _compare_state(state, ref, hint, what="the loaded model"):
         assert_equal_tensors(state[name], value, what=f"{what}'s {name!r}", hint=hint)
 
 
-def _compare_optimizers(mine, ref, hint):
+def _expect_optimizer_entries(mine, ref, hint):
+    """The loaded optimizer has state for every parameter `ref` has, with the same keys, and as
+    many parameter groups."""
     want = ref.state_dict()
     expect(len(mine["state"]) == len(want["state"]),
            f"{hint} (the optimizer has state for {len(mine['state'])} parameters, expected "
            f"{len(want['state'])})")
     for index, state in want["state"].items():
+        got = mine["state"].get(index, {})
+        for key in state:
+            expect(got.get(key) is not None, f"{hint} (no {key!r} for parameter {index})")
+        expect(len(got) == len(state),
+               f"{hint} (parameter {index} has the state keys {sorted(got)}, expected "
+               f"{sorted(state)})")
+    expect(len(mine["lrs"]) == len(want["param_groups"]),
+           f"{hint} (the optimizer has {len(mine['lrs'])} parameter groups, expected "
+           f"{len(want['param_groups'])})")
+    return want
+
+
+def _compare_optimizers(mine, ref, hint):
+    want = _expect_optimizer_entries(mine, ref, hint)
+    for index, state in want["state"].items():
         for key, value in state.items():
-            got = mine["state"].get(index, {}).get(key)
-            expect(got is not None, f"{hint} (no {key!r} for parameter {index})")
             if isinstance(value, torch.Tensor):
-                assert_equal_tensors(got, value, hint=hint,
+                assert_equal_tensors(mine["state"][index][key], value, hint=hint,
                                      what=f"the optimizer's {key!r} of parameter {index}")
     for lr, ref_group in zip(mine["lrs"], want["param_groups"]):
         expect(lr == ref_group["lr"],
@@ -141,8 +156,9 @@ def test_map_location_for_a_gpu_checkpoint(observed):
            f"load_checkpoint returned {epoch!r}, expected the saved epoch 5")
     model, _ = scenes.trained(11)
     _compare_state(observed["state"], model, scenes.MAP_LOCATION)
-    for device in observed["parameter_devices"]:
-        expect(device == "cpu", "the model's parameters left the CPU: " + scenes.MAP_LOCATION)
+    devices = observed["parameter_devices"]
+    expect(devices == ["cpu"] * len(list(model.parameters())),
+           "the model's parameters left the CPU: " + scenes.MAP_LOCATION)
 
 
 def test_refuses_a_different_architecture(observed):
@@ -175,12 +191,13 @@ def test_gpu_checkpoint_loads_on_cpu(observed):
     epoch = observed["epoch"]
     expect(type(epoch) is int and epoch == 4,
            f"load_checkpoint returned {epoch!r}, expected the saved epoch 4")
-    model, _ = scenes.trained(16, device="cuda")
+    model, opt = scenes.trained(16, device="cuda")
     state = observed["state"]
     for name, value in model.state_dict().items():
         expect(name in state, f"the CPU model has no {name!r}")
         assert_equal_tensors(state[name], value.cpu(), what=f"the CPU model's {name!r}",
                              hint=scenes.MAP_LOCATION)
+    _expect_optimizer_entries(observed["optimizer"], opt, OPTIMIZER)
     for key, value in _optimizer_tensors(observed["optimizer"]):
         expect(value.device.type == "cpu",
                f"the optimizer's {key!r} is on {value.device}: " + scenes.MAP_LOCATION)
@@ -190,7 +207,7 @@ def test_gpu_checkpoint_loads_on_cpu(observed):
 def test_cpu_checkpoint_loads_on_gpu(observed):
     """a CPU checkpoint loads into a CUDA model and optimizer with map_location='cuda'"""
     _expect_saved(observed)
-    model, _ = scenes.trained(18, device="cpu")
+    model, opt = scenes.trained(18, device="cpu")
     state = observed["state"]
     for name, value in model.state_dict().items():
         expect(name in state, f"the GPU model has no {name!r}")
@@ -199,6 +216,7 @@ def test_cpu_checkpoint_loads_on_gpu(observed):
                f"the model's {name!r} left the GPU: load_state_dict copies into the model's own "
                "tensors")
         assert_equal_tensors(got, value, what=f"the GPU model's {name!r}", hint=scenes.MAP_LOCATION)
+    _expect_optimizer_entries(observed["optimizer"], opt, OPTIMIZER)
     for key, value in _optimizer_tensors(observed["optimizer"]):
         expect(value.device.type == "cuda",
                f"the optimizer's {key!r} is on {value.device}, not the GPU: " + OPTIMIZER)

@@ -62,9 +62,11 @@ def _observed_params(observed, model):
 def _check_update(observed, ref, before, hint, what="the parameters after the step"):
     """Compare the submission's parameters with the reference's (`ref`, after its steps);
     diagnose the size of the update."""
-    seen = observed["forward_dtypes"]
-    expect(not seen or seen[-1] == ref.dtype,
-           f"the model's forward pass ran in {seen[-1] if seen else None}, not {ref.dtype}, so the "
+    seen, steps = observed["forward_dtypes"], len(ref.probe.forward_dtypes)
+    expect(len(seen) == steps,
+           f"the model was called {len(seen)} times in {steps} step(s): call it once per step")
+    expect(seen[-1] == ref.dtype,
+           f"the model's forward pass ran in {seen[-1]}, not {ref.dtype}, so the "
            f"result differs from a mixed-precision step: run model(inputs) and the loss inside "
            f"torch.autocast(device_type=device_type, dtype=dtype), with the device_type and dtype "
            f"given (do not hard-code 'cuda' or a dtype)")

@@ -48,8 +48,13 @@ def _reference_steps(model, batches, loss_fn, make_opt):
 
 
 def _moved(seen, model):
-    """Whether the observed parameters differ from `model`'s (the model before the step)."""
-    return any(type(seen.get(name)) is not torch.Tensor or not torch.equal(seen[name], p.detach())
+    """Whether the observed parameters differ from `model`'s (the model before the step); each
+    of `model`'s parameters, and only those, must have been observed."""
+    names = [name for name, _ in model.named_parameters()]
+    expect(sorted(seen) == sorted(names),
+           f"the model's parameters after train_step are {sorted(seen)}, expected {sorted(names)}: "
+           "train the model you were given, in place")
+    return any(type(seen[name]) is not torch.Tensor or not torch.equal(seen[name], p.detach())
                for name, p in model.named_parameters())
 
 
@@ -161,6 +166,8 @@ def test_several_steps_with_adam(observed):
     ref, losses = _reference_steps(model, scenes.adam_batches(), F.mse_loss,
                                    scenes.optimizers("adam"))
     got = observed["results"]
+    expect(len(got) == len(losses),
+           f"{len(got)} losses were observed for {len(losses)} calls to train_step")
     for i, (value, want) in enumerate(zip(got, losses)):
         assert_scalar_close(value, want, what=f"the loss returned by call {i + 1}",
                             hint="each call must return loss.item() of its own batch, computed "

@@ -127,6 +127,9 @@ def _reference(model, inputs):
 
 
 def _compare(seen, reference, hint):
+    expect(len(seen) == len(reference),
+           f"the statistics of {len(seen)} BatchNorm layers were observed, the model has "
+           f"{len(reference)}: recalibrate every BatchNorm of the model you were given")
     for i, (bn, ref) in enumerate(zip(seen, reference)):
         assert_close(bn["running_mean"], ref.running_mean, what=f"BatchNorm {i}'s running_mean",
                      hint=hint, rtol=1e-4, atol=1e-5)

@@ -98,6 +98,8 @@ def test_inference_mode(observed):
     """runs every call, warm-up included, under torch.inference_mode()"""
     _result(observed)
     modes = observed["modes"]
+    expect(len(modes) == 5,
+           f"the model was called {len(modes)} times, expected 2 warm-up + 3 timed calls")
     expect(all(inference is True for inference, _ in modes[2:]),
            "the timed calls did not run under torch.inference_mode() (torch.no_grad() is not the "
            "same: it still tracks tensor versions); wrap the loops in "
