@@ -178,9 +178,14 @@ def leaves_that_are_not_tensors(kata):
             "alone": [_moved(kata, leaf, "meta") for leaf in PLAIN_LEAVES]}
 
 
+def callers_tensors():
+    """The tensors of the caller's dict in `input_not_changed`."""
+    return [tensor(23), tensor(24, (3,), torch.int64), tensor(25, (5,))]
+
+
 @scenario
 def input_not_changed(kata):
-    x, y, z = tensor(23), tensor(24, (3,), torch.int64), tensor(25, (5,))
+    x, y, z = callers_tensors()
     inner = [z, "tag"]
     obj = {"x": x, "pairs": [(y, 1)], "inner": inner}
     _call(kata, obj, "meta")

@@ -145,9 +145,14 @@ def compact_copy_is_independent(kata):
     return {"copy": small, "big": big}
 
 
+def callers_cache():
+    """The caller's dict in `release_empties_the_callers_dict`."""
+    return {"acts": randn(8, 64, 64), "grads": randn(9, 32), "ids": torch.arange(10)}
+
+
 @scenario
 def release_empties_the_callers_dict(kata):
-    cache = {"acts": randn(8, 64, 64), "grads": randn(9, 32), "ids": torch.arange(10)}
+    cache = callers_cache()
     refs = [weakref.ref(t) for t in cache.values()]
     freed = _release(kata, cache)
     return {"keys": list(cache), "alive": [r() is not None for r in refs], "freed": freed}

@@ -11,6 +11,8 @@ scenes = scenarios_of(__file__)
 NOT_MOVED = ("a tensor was not moved: tensor.to(device) is not in place, it returns the moved "
              "tensor; put that returned tensor into the result (and recurse into nested "
              "containers)")
+MOVED_IN_PLACE = ("a tensor of the input was moved in place: use the tensor that .to(device) "
+                  "returns")
 SHORT_REPR = 80  # as grader.checks shows a value that has the wrong type
 
 
@@ -137,9 +139,17 @@ def test_leaves_that_are_not_tensors(observed):
 
 def test_input_not_changed(observed):
     """leaves the caller's containers and tensors as they were"""
-    expect(all(same is True for same in observed["same_objects"])
+    same = observed["same_objects"]
+    # The scenario tests 4 identities: obj['x'], obj['pairs'][0][0], obj['inner'], inner[0].
+    expect(len(same) == 4 and all(s is True for s in same)
            and observed["keys"] == ["x", "pairs", "inner"] and observed["inner_length"] == 2,
            "the input was changed: to_device must build new containers and leave the caller's "
            "dict and lists as they were (do not assign into them)")
-    expect(all(t.device.type == "cpu" for t in observed["tensors"]),
-           "a tensor of the input was moved in place: use the tensor that .to(device) returns")
+    tensors = observed["tensors"]
+    originals = scenes.callers_tensors()
+    expect(len(tensors) == len(originals)
+           and all(type(t) is torch.Tensor and t.device.type == "cpu" for t in tensors),
+           MOVED_IN_PLACE)
+    for t, original in zip(tensors, originals, strict=True):
+        assert_close(t, original, what="a tensor of the input after to_device",
+                     hint=MOVED_IN_PLACE)
