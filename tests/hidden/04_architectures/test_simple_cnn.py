@@ -4,7 +4,8 @@ observe_simple_cnn.py (which also generates the synthetic image tasks and trains
 import pytest
 import torch
 
-from grader.checks import assert_close, assert_equal_tensors, expect, expect_tensor
+from grader.checks import (assert_close, assert_equal_tensors, expect, expect_tensor,
+                           expect_type)
 from grader.observe import scenarios_of
 
 scenes = scenarios_of(__file__)
@@ -96,7 +97,12 @@ def test_samples_are_independent(observed):
                  hint="forward gives different scores for the same input (in eval mode): layers "
                       "created inside forward() are new random layers on every call; create "
                       "them once in __init__")
-    for i, alone in enumerate(seen["alone"]):
+    # one output per image of the batch: an empty list would compare nothing
+    alone_outputs = expect_type(seen["alone"], list, "the outputs of the images scored alone")
+    expect(len(alone_outputs) == len(batch),
+           f"the {len(batch)} images scored alone gave {len(alone_outputs)} outputs, expected "
+           f"{len(batch)}: one (1, num_classes) output per batch of one image")
+    for i, alone in enumerate(alone_outputs):
         expect_tensor(alone, f"the output for image {i} alone (a batch of 1)", shape=(1, 3),
                       hint="a batch of one image must still give a (1, num_classes) output: "
                            "keep the batch dimension (flatten(1), no squeeze())")
@@ -109,7 +115,12 @@ def test_samples_are_independent(observed):
 
 def test_every_parameter_gets_a_gradient(observed):
     """every parameter takes part in the output (gets a gradient)"""
-    for name, grad in _built(observed)["grads"].items():
+    grads = expect_type(_built(observed)["grads"], dict, "the gradients by parameter name")
+    # the architecture is the learner's: that it has parameters at all is what can be demanded
+    expect(len(grads) > 0,
+           "model.parameters() is empty: create the layers in __init__ (self.conv = "
+           "nn.Conv2d(...)), not inside forward(), or the optimizer has nothing to train")
+    for name, grad in grads.items():
         expect(type(grad) is torch.Tensor and bool(grad.abs().sum() > 0),
                f"parameter {name!r} got no gradient: the layer is created but not used in forward "
                "(or its output was detached)")

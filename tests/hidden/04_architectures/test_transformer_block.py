@@ -34,6 +34,18 @@ def _name_of(kind):
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
+def _check_has_modules(modules):
+    """`modules`: observed facts keyed by the block's submodule names. The block and the
+    submodules holding nn.TransformerEncoderLayer's weights must be among them (dropout modules
+    are optional: F.dropout will do)."""
+    ref = scenes.encoder_layer(8, 2, 16, 0.3, 0)
+    needed = [""] + [name for name, m in ref.named_modules()
+                     if next(m.parameters(recurse=False), None) is not None]
+    missing = [name for name in needed if name not in modules]
+    expect(not missing, f"the block has no submodules {missing}: create self_attn, linear1, "
+                        "linear2, norm1 and norm2 as listed in the module docstring")
+
+
 def test_submodules(observed):
     """has the documented submodules: self_attn (batch first), linear1, linear2, norm1, norm2"""
     expect(observed["self_attn_type"] == _name_of(nn.MultiheadAttention),
@@ -130,7 +142,9 @@ def test_uses_the_given_dropout(observed):
            and observed["self_attn_dropout"] == 0.3,
            "self_attn must get the dropout probability: "
            "nn.MultiheadAttention(..., dropout=dropout)")
-    wrong = [name for name, p in observed["dropouts"] if p != 0.3]
+    dropouts = observed["dropouts"]  # {submodule name: an nn.Dropout's p, else None}
+    _check_has_modules(dropouts)
+    wrong = [name for name, p in dropouts.items() if p is not None and p != 0.3]
     expect(not wrong, f"the dropout modules {wrong} do not use the given probability 0.3")
 
 
@@ -138,6 +152,7 @@ def test_mode_is_left_alone(observed):
     """forward keeps the train/eval mode of the block and its submodules"""
     seen = _built(observed)
     for training, modes in ((True, seen["modes_after_train"]), (False, seen["modes_after_eval"])):
+        _check_has_modules(modes)
         changed = [name or "the block" for name, mode in modes.items() if mode != training]
         expect(not changed, f"forward changed the train/eval mode of {changed}: never call "
                             "self.train()/self.eval() inside forward")

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from grader.checks import assert_equal_tensors, expect, expect_type
+from grader.checks import assert_equal_tensors, expect, expect_type, fail
 from grader.observe import scenarios_of
 
 scenes = scenarios_of(__file__)
@@ -33,12 +33,24 @@ def _check_all_frozen(model, left, what):
     expect(left == [], f"{NESTED_MISSED}. Still trainable in {what}: {left}")
 
 
+def _moved(model, devices, kind):
+    """`devices`: each parameter's device type after freeze, as observed, by name; the names of
+    `model`'s (a rebuilt copy) parameters missing there or no longer on `kind`."""
+    return [name for name, _ in model.named_parameters() if devices.get(name) != kind]
+
+
+def _changed_modes(model, modes, training):
+    """`modes`: the train flag of each submodule, as observed, by name; the names of `model`'s
+    (a rebuilt copy) submodules whose flag is missing or no longer `training`."""
+    return sorted(name for name, _ in model.named_modules() if modes.get(name) is not training)
+
+
 def test_freeze_every_parameter_nested(observed, device):
     """freeze switches requires_grad off on every parameter, at every depth"""
-    _check_all_frozen(scenes.deep(), observed["trainable"], "a model nested three deep")
-    for name, kind in observed["devices"].items():
-        expect(kind == torch.device(device).type,
-               f"parameter {name!r} was moved off its device: freezing only flips requires_grad")
+    model = scenes.deep()
+    _check_all_frozen(model, observed["trainable"], "a model nested three deep")
+    for name in _moved(model, observed["devices"], torch.device(device).type):
+        fail(f"parameter {name!r} was moved off its device: freezing only flips requires_grad")
 
 
 @pytest.mark.parametrize("layer", ["linear", "layernorm", "conv"],
@@ -82,12 +94,13 @@ def test_frozen_model_gets_no_gradients(observed, device):
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 def test_mode_is_unchanged(observed, training):
     """freeze and unfreeze leave train/eval mode as it was"""
-    modes = {n for n, mode in observed["after_freeze"].items() if mode != training}
-    expect(modes == set(), "freeze changed train/eval mode: module.eval() does not freeze, and "
-                           f"freezing must not switch modes. Changed: {sorted(modes)}")
-    modes = {n for n, mode in observed["after_unfreeze"].items() if mode != training}
-    expect(modes == set(), "unfreeze changed train/eval mode: module.train() is not unfreezing, "
-                           f"and unfreezing must not switch modes. Changed: {sorted(modes)}")
+    model = scenes.deep(4)
+    modes = _changed_modes(model, observed["after_freeze"], training)
+    expect(modes == [], "freeze changed train/eval mode: module.eval() does not freeze, and "
+                        f"freezing must not switch modes. Changed: {modes}")
+    modes = _changed_modes(model, observed["after_unfreeze"], training)
+    expect(modes == [], "unfreeze changed train/eval mode: module.train() is not unfreezing, "
+                        f"and unfreezing must not switch modes. Changed: {modes}")
 
 
 def test_parameters_and_buffers_kept(observed):
@@ -192,6 +205,5 @@ def test_meta_device_model(observed):
     _check_all_frozen(model, observed["trainable"], "a meta-device model")
     expect(_count(observed["trainable_count"]) == 0,
            "after freeze, trainable_only=True should count 0 parameters")
-    for name, kind in observed["devices"].items():
-        expect(kind == "meta", f"parameter {name!r} left the meta device: freezing only "
-                               "flips requires_grad")
+    for name in _moved(model, observed["devices"], "meta"):
+        fail(f"parameter {name!r} left the meta device: freezing only flips requires_grad")

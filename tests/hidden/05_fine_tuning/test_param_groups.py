@@ -38,6 +38,11 @@ def _groups(observed, model):
     is trusted), or ("object", n) for the n-th listed object that is not a parameter of it."""
     groups = observed
     expect_type(groups, list, "param_groups' result", hint="return a list of dicts, one per group")
+    # no group at all would leave every check below with nothing to compare
+    trainable = sum(p.requires_grad for p in model.parameters())
+    expect(len(groups) > 0 or trainable == 0,
+           f"the result has 0 parameter groups, but the model has {trainable} trainable "
+           "parameters: put each in a group (head/backbone x decay/no decay)")
     params = dict(model.named_parameters(remove_duplicate=False))
     placed = {}
     for i, g in enumerate(groups):
@@ -208,7 +213,8 @@ def test_model_unchanged(observed, training):
            "param_groups changed requires_grad: only read the flags, never set them")
     expect(observed["replaced"] == [],
            "param_groups replaced parameters of the model: only read them")
-    modes = sorted(n for n, mode in observed["modes"].items() if mode != training)
+    # by the rebuilt model's names: a submodule missing from the observation counts as changed
+    modes = sorted(n for n, _ in model.named_modules() if observed["modes"].get(n) is not training)
     expect(modes == [], f"param_groups changed train/eval mode: {modes}")
 
 
