@@ -68,8 +68,9 @@ _MODULES: dict[str, types.ModuleType] = {}
 
 
 def load_scenarios(path: Path) -> types.ModuleType:
-    """The scenario module at `path`, imported once per process under a name of its own (so a
-    check module can `import observe_<name>` and get the same module)."""
+    """The scenario module at `path`, imported once per process (under its file's stem, so that
+    pickled objects of its classes, such as a probe's, resolve), shared by the check module
+    (`scenarios_of`), the observed fixture and the observer."""
     key = str(path.resolve())
     module = _MODULES.get(key)
     if module is None:
