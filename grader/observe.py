@@ -28,6 +28,7 @@ import io
 import pickle
 import sys
 import types
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,7 +164,7 @@ def _plain(value: Any, depth: int = 0) -> Any:
         return tuple(value)
     if kind in (list, tuple):
         return kind(_plain(v, depth + 1) for v in value)
-    if kind is dict and all(type(k) in (str, int) for k in value):
+    if kind in (dict, OrderedDict) and all(type(k) in (str, int) for k in value):  # state_dict()
         return {k: _plain(v, depth + 1) for k, v in value.items()}
     return {_OPAQUE_KEY: _type_name(value)}
 
