@@ -54,6 +54,10 @@ def test_installed_under_attr_name(observed, attr):
     expect("attr_name" not in observed["modules"],
            "the model got a submodule literally called 'attr_name': use "
            "setattr(model, attr_name, new)")
+    want = sorted(name for name, _ in scenes.net(1, attr=attr, feat=10, classes=4).named_modules())
+    got = sorted(observed["modules"])
+    expect(got == want, f"the model's submodules are {got}, expected {want}: replace only the "
+                        "head, with setattr(model, attr_name, new)")
     expect(observed["new_registered"] is True and observed["old_registered"] is False,
            "model.parameters() should hold the new head's parameters, not the old head's: "
            "install the new head with setattr so it is registered")
@@ -107,6 +111,10 @@ def test_new_head_is_trainable(observed):
     expect(new["weight"].requires_grad and (new["bias"] is None or new["bias"].requires_grad),
            "the new head is frozen: a new head must be trainable (requires_grad True), even if the "
            "old model was frozen; do not copy requires_grad from the old head")
+    names = sorted(observed["requires_grad"])
+    want = sorted(n for n, _ in scenes.net(5).named_parameters())
+    expect(names == want, f"the model's parameters are {names}, expected {want}: only swap the "
+                          "head, keeping its bias as before")
     frozen_elsewhere = [n for n, flag in observed["requires_grad"].items()
                         if not n.startswith("head.") and flag]
     expect(frozen_elsewhere == [], "replace_head changed requires_grad of the rest of the model: "

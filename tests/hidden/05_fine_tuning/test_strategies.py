@@ -84,7 +84,7 @@ def test_unfreeze_last_more_than_there_are(observed, extra):
 
 def test_unfreeze_last_rejects_negative_n(observed):
     """unfreeze_last raises ValueError for a negative n"""
-    expect(observed["raised"] is not None,
+    expect(observed["raised"] == "ValueError",
            "unfreeze_last(model, -1) should raise ValueError: a negative number of blocks "
            "makes no sense, and blocks[-(-1):] would silently pick blocks[1:]")
 
@@ -114,7 +114,14 @@ def test_strategies_in_sequence(observed, first, then):
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 def test_only_requires_grad_changes(observed, training):
     """strategies keep train/eval mode and the parameters themselves"""
+    modules = sorted(n for n, _ in scenes.model_for(3, seed=8).named_modules())
+    expect(len(observed["modes"]) == 3,
+           f"train/eval modes came back for {len(observed['modes'])} strategies, expected 3 "
+           "(after linear_probe, unfreeze_last and full_finetune)")
     for modes in observed["modes"]:
+        expect(sorted(modes) == modules,
+               f"the model's modules are {sorted(modes)}, expected {modules}: strategies only set "
+               "requires_grad")
         changed = sorted(n for n, flag in modes.items() if flag is not training)
         expect(changed == [], "a strategy changed train/eval mode: strategies only set "
                               "requires_grad; switching modes (eval() for the backbone) is the "
@@ -134,5 +141,9 @@ def test_gradients_follow_the_strategy(observed, device):
     expect(got == want, "gradients reached the wrong parameters: set requires_grad on the "
                         "parameters themselves (the last block, final norm, head). "
                         f"Got gradients for {sorted(got)}, expected {sorted(want)}")
+    names = sorted(n for n, _ in scenes.model_for(3, seed=9).named_parameters())
+    expect(sorted(observed["devices"]) == names,
+           f"the model's parameters are {sorted(observed['devices'])}, expected {names}: "
+           "strategies only set requires_grad")
     off = [n for n, kind in observed["devices"].items() if kind != torch.device(device).type]
     expect(off == [], f"parameters moved off the model's device: {off}")

@@ -37,6 +37,19 @@ def _linear_names(model):
     return [name for name, module in model.named_modules() if isinstance(module, nn.Linear)]
 
 
+def _replaced(model, targets):
+    """Trusted: the names of the nn.Linear layers that list `targets` selects, sorted."""
+    return sorted(name for name in _linear_names(model)
+                  if any(name == t or name.endswith("." + t) for t in targets))
+
+
+def _reported(names, want, targets):
+    """Checks that inject_lora reported exactly the layers `want` (sorted names)."""
+    expect(sorted(names) == want,
+           f"inject_lora reported {sorted(names)}, expected {want}: match names with "
+           f"name == t or name.endswith('.' + t) for t in {targets}")
+
+
 # ------------------------------------------------------------------------------ matches
 
 
@@ -122,6 +135,7 @@ def test_output_unchanged_then_adapters_used(observed):
 def test_only_adapters_trainable(observed):
     """freezes every parameter except the new adapters, which stay trainable"""
     names = _names(observed["names"])
+    _reported(names, _replaced(scenes.toy(5), ["q_proj", "v_proj"]), ["q_proj", "v_proj"])
     trainable = sorted(observed["trainable"])
     # The adapters of the layers inject_lora says it replaced.
     want = sorted(f"{n}.{a}" for n in names for a in ("lora_A", "lora_B"))
@@ -137,7 +151,8 @@ def test_only_adapters_trainable(observed):
 def test_passes_r_alpha_dropout(observed, r, alpha, dropout):
     """creates each adapter with the given r, alpha and dropout"""
     names = _names(observed["names"])
-    expect(len(names) == 2, f"expected 2 layers named q_proj to be replaced, got {names}")
+    expect(sorted(names) == _replaced(scenes.toy(6), ["q_proj"]),
+           f"expected 2 layers named q_proj to be replaced, got {names}")
     for name in names:
         seen = observed["adapters"][name]
         expect(seen["lora"] is True, f"{name!r} was not replaced: " + PARENT)
@@ -173,10 +188,15 @@ def test_sequential_children(observed):
 @pytest.mark.weight(2)
 def test_no_match_raises_and_leaves_model(observed):
     """raises ValueError when nothing matches, before changing the model"""
-    expect(observed["raised"] is not None,
+    expect(observed["raised"] == "ValueError",
            "no layer matches ['query', 'value'] but inject_lora did not raise ValueError: "
            "a typo in target_modules would silently train nothing")
-    expect(all(flag is True for flag in observed["requires_grad"]),
+    flags = observed["requires_grad"]
+    count = len(list(scenes.toy(9).parameters()))
+    expect(len(flags) == count,
+           f"the model has {len(flags)} parameters after inject_lora raised, expected {count}: "
+           "raise before changing anything")
+    expect(all(flag is True for flag in flags),
            "inject_lora froze the model before finding out that nothing matches: collect the "
            "matching names first and raise before changing anything")
 
@@ -188,6 +208,7 @@ def test_no_match_raises_and_leaves_model(observed):
 def test_lora_state_dict(observed):
     """lora_state_dict holds only the adapters, with full keys, and loads into a fresh model"""
     names = _names(observed["names"])
+    _reported(names, _replaced(scenes.toy(10), ["q_proj", "v_proj"]), ["q_proj", "v_proj"])
     sd = _ran(observed["sd"])
     expect_type(sd, (dict, OrderedDict), "lora_state_dict's return value",
                 hint="return a dict of name -> tensor, like model.state_dict()")
@@ -214,6 +235,8 @@ def test_lora_state_dict(observed):
 def test_merge_lora(observed, device):
     """merge_lora turns every LoRALinear back into an nn.Linear with identical outputs"""
     names = _names(observed["names"])
+    targets = ["q_proj", "v_proj", "0"]
+    _reported(names, _replaced(scenes.toy(13), targets), targets)
     before = expect_tensor(_ran(observed["before"]), "the LoRA model's output")
     expect(_ran(observed["merge"])["returned_model"] is True,
            "merge_lora should change the model in place and return it")

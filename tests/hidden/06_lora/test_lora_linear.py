@@ -245,9 +245,23 @@ def test_merged_leaves_the_layer_unchanged(observed):
     """merged() changes neither the base layer nor the adapters"""
     _adapters(observed["adapters"], 2, 6, 6)
     ran = _ran(observed["run"])
-    before = ran["state_before"]
+    before, after = ran["state_before"], ran["state_after"]
+    # The layer as the scenario set it: its base layer and the adapters it copied in.
+    A, B = _adapter_values(2, 6, 6, 20)
+    base = scenes.base_layer(6, 6, 19)
+    known = {"base.weight": base.weight.detach(), "base.bias": base.bias.detach(),
+             "lora_A": A, "lora_B": B}
+    for key, value in known.items():
+        expect(key in before, f"the LoRA layer's state_dict has no {key!r}: keep the base layer "
+                              "as self.base and register lora_A, lora_B as nn.Parameters")
+        assert_close(before[key], value, what=f"{key} before merged()")
+    expect(sorted(after) == sorted(before),
+           f"merged() changed the LoRA layer's state_dict keys from {sorted(before)} to "
+           f"{sorted(after)}: merged() must build a new layer and leave this one unchanged")
     out_before = expect_tensor(ran["out_before"], "the LoRA layer's output")
-    for key, value in ran["state_after"].items():
+    assert_close(out_before, _expected(base, A, B, 2.0, scenes.inputs((3, 6), 36)).detach(),
+                 what="the LoRA layer's output before merged()", hint=FORMULA)
+    for key, value in after.items():
         assert_close(value, before[key], what=f"{key} after merged()",
                      hint="merged() must build a new layer and leave this one (and its base) "
                           "unchanged; adding B @ A into base.weight would count the update twice")
