@@ -276,7 +276,7 @@ def test_autograde_scores(course, gradebook):
         assert not [o for o in outputs if o.get("name") == "stderr" or o["output_type"] == "error"]
         assert outputs[-1]["output_type"] == "execute_result"
     said = "".join("".join(o.get("text", "")) for o in _autograded_tests_output(course, "exits", sgd))
-    assert "exited before its tests finished" in said
+    assert "ended the process before this test finished" in said
     said = "".join("".join(o.get("text", "")) for o in _autograded_tests_output(course, "mistake", sgd))
     assert "FAILED" in said and "generator" in said
 
