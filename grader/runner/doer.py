@@ -282,50 +282,95 @@ def _serve(job, scenarios: list[str], commands: int, frames: int) -> None:
     _write_frame(frames, {"kind": "hello", "layers": [SEPARATE_PROCESS, *layers],
                           "missing": missing})
     _not_dumpable()  # a worker may not open this process's memory either
+    worker: _Worker | None = None
     while True:
         command = _read_command(commands)
         if command is None:
             return
-        worker_r, worker_w = os.pipe()
-        worker = os.fork()
-        if worker == 0:
-            status = 0
+        if worker is None:  # the first kata, or the last worker hung, crashed or misbehaved
+            worker = _fork_worker(job, lockdown, scratch, closing=(commands, frames))
+        if not worker.send(command) or not _relay(worker, frames, float(command["budget"]),
+                                                  len(command["requests"])):
+            worker.close()
+            worker = None
+
+
+@dataclass
+class _Worker:
+    """A process that runs submission code for the observer, one kata per command, for as long
+    as it stays well: a fork costs more than most katas' scenarios (every page the worker
+    writes is copied)."""
+    pid: int
+    commands: int  # observer -> worker
+    reader: FrameReader  # worker -> observer
+
+    def send(self, command: dict) -> bool:
+        body = pickle.dumps(command)
+        try:
+            os.write(self.commands, struct.pack(">I", len(body)) + body)
+        except OSError:
+            return False
+        return True
+
+    def close(self) -> None:
+        for fd in (self.commands, self.reader.fd):
             try:
-                os.close(commands)
-                os.close(frames)  # a worker writes only to its own pipe, which the observer reads
-                os.close(worker_r)
-                lockdown.add_audit_hook()
-                _work(job, command, worker_w, scratch)
-            except BaseException:  # noqa: BLE001
-                status = 70
-            finally:
-                os._exit(status)
-        os.close(worker_w)
-        _relay(worker, FrameReader(worker_r), frames, float(command["budget"]),
-               len(command["requests"]))
-        os.close(worker_r)
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except OSError:
+            pass
 
 
-def _relay(worker: int, reader: FrameReader, frames: int, budget: float, count: int) -> None:
-    """Pass the worker's results on, rebuilt from known fields; end with why the worker ended.
-    Whatever the worker writes, the frames the child gets stay in step."""
+def _fork_worker(job, lockdown, scratch: Path, closing: tuple[int, ...]) -> _Worker:
+    commands_r, commands_w = os.pipe()
+    frames_r, frames_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        status = 0
+        try:
+            for fd in (*closing, commands_w, frames_r):  # only its own two pipes stay open
+                os.close(fd)
+            lockdown.add_audit_hook()
+            while True:
+                command = _read_command(commands_r)
+                if command is None or not _work(job, command, frames_w, scratch):
+                    break
+                _write_frame(frames_w, {"kind": "done"})
+        except BaseException:  # noqa: BLE001
+            status = 70
+        finally:
+            os._exit(status)
+    os.close(commands_r)
+    os.close(frames_w)
+    return _Worker(pid, commands_w, FrameReader(frames_r))
+
+
+def _relay(worker: _Worker, frames: int, budget: float, count: int) -> bool:
+    """Pass the worker's results on, rebuilt from known fields, then an `end` frame. Whatever
+    the worker writes, the frames the child gets stay in step. True when the worker finished
+    the kata and may take the next one."""
     deadline = time.monotonic() + budget
     sent: set[int] = set()
     weight = 0
     while True:
-        frame = reader.read(deadline)
-        if frame is None:  # the worker closed its pipe (ended) or ran out of time
-            _write_frame(frames, _wait(worker, deadline))
-            return
+        frame = worker.reader.read(deadline)
+        if frame is None:  # the worker ended (closed its pipe) or ran out of time
+            _write_frame(frames, _wait(worker.pid, deadline))
+            return False
         header, payload = frame
+        if header.get("kind") == "done":
+            _write_frame(frames, {"kind": "end", "why": "done"})
+            return True
         index = header.get("index")
         weight += len(payload)
         if header.get("kind") != "result" or type(index) is not int or not 0 <= index < count \
                 or index in sent or weight > MAX_KATA_BYTES:
-            os.kill(worker, signal.SIGKILL)
-            os.waitpid(worker, 0)
             _write_frame(frames, {"kind": "end", "why": "garbled"})
-            return
+            return False
         sent.add(index)
         clean = {"kind": "result", "index": index, "ok": header.get("ok") is True}
         if not clean["ok"]:
@@ -373,8 +418,10 @@ class _ScenarioTimeout(BaseException):
     pass
 
 
-def _work(job, command: dict, frames: int, scratch: Path) -> None:
-    """The worker: run the scenarios of one kata, sending each observation as it is made."""
+def _work(job, command: dict, frames: int, scratch: Path) -> bool:
+    """Run the scenarios of one kata, sending each observation as it is made. False after a
+    scenario ran past its time: the submission was interrupted mid-way, so the worker is not
+    trusted to be well for the next kata."""
     import tempfile
 
     import pytest
@@ -426,7 +473,8 @@ def _work(job, command: dict, frames: int, scratch: Path) -> None:
             patches.undo()
         _write_frame(frames, header, payload)
         if header.get("timed_out"):
-            return  # the rest would most likely hang alike: the child says so
+            return False  # the rest would most likely hang alike: the child says so
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
