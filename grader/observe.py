@@ -16,7 +16,7 @@ in the same scenario may change in place, if the check needs it as it was.
 Under plain pytest a scenario runs in the test's own process, right when the check asks for it.
 In a grading child the scenarios of each kata run in a separate, sandboxed process that holds
 neither the result channel nor any check (grader.runner.doer); what crosses back is data only,
-loaded with `torch.load(weights_only=True)` and checked for type here. Forging a pass then
+parsed as JSON and raw tensor bytes (no pickle) and checked for type here. Forging a pass then
 means producing the right values: solving the kata.
 """
 
@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
-import io
+import json
 import pickle
+import struct
 import sys
 import types
 from collections import OrderedDict
@@ -138,35 +139,62 @@ class Opaque:
         return f"<a {self.type_name}>"
 
 
-_OPAQUE_KEY = "__kata_opaque__"
+# The wire format: `>I` (length of a JSON tree), the tree, then the tensors' bytes. Plain values
+# are JSON values; everything else is a tagged list: ["list", [...]], ["tuple", [...]],
+# ["dict", [[key, value], ...]], ["complex", re, im], ["bytes", blob], ["dtype", name],
+# ["device", name], ["opaque", type name], ["tensor", dtype, shape, device, requires_grad, blob].
+# No pickle: the checks' side parses JSON and copies bytes, nothing in the data can run code.
+_HEAD = struct.Struct(">I")
+_DEVICE_TYPES = ("cpu", "cuda", "meta")
 
 
-def _plain(value: Any, depth: int = 0) -> Any:
-    """`value` with every tensor detached and every object that is not plain data replaced by a
-    marker naming its type. Runs beside the submission: a convenience, not a defence."""
+def pack(value: Any) -> bytes:
+    """`value` as plain data. Runs beside the submission: a convenience, not a defence (what
+    matters is what `unpack` accepts)."""
+    blobs: list[bytes] = []
+    tree = json.dumps({"tree": _encode(value, blobs, 0), "blobs": [len(b) for b in blobs]})
+    head = tree.encode()
+    return _HEAD.pack(len(head)) + head + b"".join(blobs)
+
+
+def _encode(value: Any, blobs: list[bytes], depth: int) -> Any:
     import torch
 
     if depth > MAX_DEPTH:
-        return {_OPAQUE_KEY: "structure nested too deep"}
+        return ["opaque", "structure nested too deep"]
     kind = type(value)
-    if value is None or kind in (bool, int, float, complex, str, bytes):
+    if value is None or kind in (bool, int, float, str):
         return value
-    if isinstance(value, torch.Tensor):
-        if kind not in (torch.Tensor, torch.nn.Parameter):
-            return {_OPAQUE_KEY: _type_name(value)}
-        plain = value.detach()
-        if plain.is_floating_point() or plain.is_complex():
-            plain = plain.requires_grad_(value.requires_grad)
-        return plain
-    if kind in (torch.dtype, torch.device):
-        return value
-    if kind is torch.Size:
-        return tuple(value)
-    if kind in (list, tuple):
-        return kind(_plain(v, depth + 1) for v in value)
+    if kind is complex:
+        return ["complex", value.real, value.imag]
+    if kind is bytes:
+        blobs.append(value)
+        return ["bytes", len(blobs) - 1]
+    if kind in (torch.Tensor, torch.nn.Parameter) and value.layout == torch.strided:
+        return _encode_tensor(value, blobs)
+    if kind is torch.dtype:
+        return ["dtype", str(value).removeprefix("torch.")]
+    if kind is torch.device:
+        return ["device", str(value)]
+    if kind in (list, tuple, torch.Size):
+        tag = "list" if kind is list else "tuple"
+        return [tag, [_encode(v, blobs, depth + 1) for v in value]]
     if kind in (dict, OrderedDict) and all(type(k) in (str, int) for k in value):  # state_dict()
-        return {k: _plain(v, depth + 1) for k, v in value.items()}
-    return {_OPAQUE_KEY: _type_name(value)}
+        return ["dict", [[k, _encode(v, blobs, depth + 1)] for k, v in value.items()]]
+    return ["opaque", _type_name(value)]
+
+
+def _encode_tensor(tensor: Any, blobs: list[bytes]) -> list:
+    import torch
+
+    plain = tensor.detach()
+    blob = -1
+    if plain.device.type != "meta":
+        flat = plain.resolve_conj().resolve_neg().cpu().contiguous().reshape(-1)
+        blobs.append(flat.view(torch.uint8).numpy().tobytes())
+        blob = len(blobs) - 1
+    return ["tensor", str(plain.dtype).removeprefix("torch."), list(plain.shape),
+            str(plain.device), bool(tensor.requires_grad), blob]
 
 
 def _type_name(value: Any) -> str:
@@ -176,49 +204,117 @@ def _type_name(value: Any) -> str:
     return name if module == "builtins" else f"{module}.{name}"
 
 
-def pack(value: Any) -> bytes:
-    import torch
-
-    buffer = io.BytesIO()
-    torch.save(_plain(value), buffer)
-    return buffer.getvalue()
-
-
 class BadObservation(ValueError):
     pass
 
 
 def unpack(data: bytes) -> Any:
-    """Load what a scenario sent, accepting plain data only (the sender is untrusted)."""
-    import torch
-
+    """What a scenario sent, rebuilt from plain data only (the sender is untrusted): JSON and
+    raw tensor bytes, every tag, dtype, shape and size checked."""
     try:
-        value = torch.load(io.BytesIO(data), weights_only=True)
+        (length,) = _HEAD.unpack_from(data)
+        head = json.loads(data[_HEAD.size:_HEAD.size + length])
+        sizes = head["blobs"]
+        if type(sizes) is not list or not all(type(n) is int and n >= 0 for n in sizes):
+            raise BadObservation("bad blob sizes")
+        blobs, offset = [], _HEAD.size + length
+        for size in sizes:
+            blobs.append(data[offset:offset + size])
+            offset += size
+        if offset != len(data):
+            raise BadObservation("the sizes do not add up")
+        return _decode(head["tree"], blobs, 0, [0])
+    except BadObservation:
+        raise
     except Exception as err:  # noqa: BLE001 - whatever the bytes were, they are not data
-        raise BadObservation(f"not loadable as plain data ({type(err).__name__})") from None
-    return _checked(value, 0, [0])
+        raise BadObservation(f"not an observation ({type(err).__name__})") from None
 
 
-def _checked(value: Any, depth: int, count: list[int]) -> Any:
-    import torch
-
+def _decode(node: Any, blobs: list[bytes], depth: int, count: list[int]) -> Any:
     count[0] += 1
     if depth > MAX_DEPTH or count[0] > MAX_ITEMS:
         raise BadObservation("nested too deep or too large")
-    kind = type(value)
-    if value is None or kind in (bool, int, float, complex, str, bytes, torch.dtype, torch.device):
-        return value
-    if kind is torch.Tensor:
-        return value
-    if kind in (list, tuple):
-        return kind(_checked(v, depth + 1, count) for v in value)
-    if kind is dict:
-        if set(value) == {_OPAQUE_KEY} and type(value[_OPAQUE_KEY]) is str:
-            return Opaque(value[_OPAQUE_KEY][:200])
-        if not all(type(k) in (str, int) for k in value):
-            raise BadObservation("a dict key that is not a str or int")
-        return {k: _checked(v, depth + 1, count) for k, v in value.items()}
-    raise BadObservation(f"a value of type {_type_name(value)}")
+    kind = type(node)
+    if node is None or kind in (bool, int, float, str):
+        return node
+    if kind is not list or not node or type(node[0]) is not str:
+        raise BadObservation(f"an unexpected {kind.__name__}")
+    tag, rest = node[0], node[1:]
+    if tag in ("list", "tuple") and len(rest) == 1 and type(rest[0]) is list:
+        items = [_decode(item, blobs, depth + 1, count) for item in rest[0]]
+        return items if tag == "list" else tuple(items)
+    if tag == "dict" and len(rest) == 1 and type(rest[0]) is list:
+        pairs = rest[0]
+        if not all(type(p) is list and len(p) == 2 and type(p[0]) in (str, int) for p in pairs):
+            raise BadObservation("a malformed dict")
+        return {key: _decode(value, blobs, depth + 1, count) for key, value in pairs}
+    if tag == "complex" and len(rest) == 2 and all(type(x) in (int, float) for x in rest):
+        return complex(rest[0], rest[1])
+    if tag == "bytes" and len(rest) == 1:
+        return _blob(blobs, rest[0])
+    if tag == "dtype" and len(rest) == 1:
+        return _dtype(rest[0])
+    if tag == "device" and len(rest) == 1:
+        return _device(rest[0])
+    if tag == "opaque" and len(rest) == 1 and type(rest[0]) is str:
+        return Opaque(rest[0][:200])
+    if tag == "tensor" and len(rest) == 5:
+        return _tensor(*rest, blobs)
+    raise BadObservation(f"an unknown tag {tag[:40]!r}")
+
+
+def _blob(blobs: list[bytes], index: Any) -> bytes:
+    if type(index) is not int or not 0 <= index < len(blobs):
+        raise BadObservation("a missing blob")
+    return blobs[index]
+
+
+def _dtype(name: Any) -> Any:
+    import torch
+
+    dtype = getattr(torch, name, None) if type(name) is str and name.isidentifier() else None
+    if type(dtype) is not torch.dtype:
+        raise BadObservation(f"an unknown dtype {str(name)[:40]!r}")
+    return dtype
+
+
+def _device(name: Any, holds_data: bool = False) -> Any:
+    """A device as a value (any kind torch knows, "mps" included), or where a tensor crossing
+    here is rebuilt (cpu, cuda or meta only)."""
+    import torch
+
+    try:
+        device = torch.device(name) if type(name) is str else None
+    except (RuntimeError, ValueError):
+        device = None
+    if device is None or (holds_data and device.type not in _DEVICE_TYPES):
+        raise BadObservation(f"an unexpected device {str(name)[:40]!r}")
+    return device
+
+
+def _tensor(dtype_name: Any, shape: Any, device_name: Any, requires_grad: Any, blob: Any,
+            blobs: list[bytes]) -> Any:
+    import math
+
+    import torch
+
+    dtype, device = _dtype(dtype_name), _device(device_name, holds_data=True)
+    if type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape) \
+            or type(requires_grad) is not bool:
+        raise BadObservation("a malformed tensor")
+    if device.type == "meta":
+        tensor = torch.empty(shape, dtype=dtype, device="meta")
+    else:
+        data = _blob(blobs, blob)
+        itemsize = torch.empty((), dtype=dtype).element_size()
+        if len(data) != math.prod(shape) * itemsize:
+            raise BadObservation("a tensor whose bytes do not match its shape")
+        flat = torch.frombuffer(bytearray(data), dtype=torch.uint8) if data else \
+            torch.empty(0, dtype=torch.uint8)
+        tensor = flat.view(dtype).reshape(shape).to(device)
+    if requires_grad and (dtype.is_floating_point or dtype.is_complex):
+        tensor.requires_grad_(True)
+    return tensor
 
 
 # ---------------------------------------------------------------------------------------------

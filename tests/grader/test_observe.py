@@ -1,7 +1,9 @@
 """grader.observe (what crosses from a scenario to its check) and the observer's framing."""
 
+import json
 import os
 import pickle
+import struct
 
 import pytest
 import torch
@@ -40,32 +42,46 @@ def test_objects_cross_as_their_type_name_only():
     assert isinstance(seen["odd_keys"], Opaque) and seen["set"] == Opaque("set")
 
 
-class _Payload:
-    def __reduce__(self):
-        return (os.getcwd, ())
+def forged(tree, *blobs):
+    head = json.dumps({"tree": tree, "blobs": [len(b) for b in blobs]}).encode()
+    return struct.pack(">I", len(head)) + head + b"".join(blobs)
 
 
 @pytest.mark.parametrize("data", [
-    pickle.dumps(_Payload(), protocol=2),  # code to run on load
-    b"not a pickle at all",
-    pickle.dumps({"a": {1, 2}}, protocol=2),  # a type plain data never has
-], ids=["code", "garbage", "set"])
+    pickle.dumps(os.getcwd, protocol=2),  # a pickle: never loaded as one
+    b"not an observation at all",
+    forged(["tensor", "float32", [2], "cpu", False, 0], b"\0" * 4),  # bytes short of the shape
+    forged(["tensor", "Tensor", [1], "cpu", False, 0], b"\0" * 4),  # not a dtype
+    forged(["tensor", "float32", [1], "xla", False, 0], b"\0" * 4),  # not a device here
+    forged(["set", [1, 2]]),  # a tag plain data never has
+    forged(["dict", [[[1], 2]]]),  # a key that is not a str or int
+    forged(["bytes", 3]),  # a blob that is not there
+    forged(["list", [1]]) + b"trailing",  # sizes that do not add up
+    forged(["list", [["list", [["list", []]]]]] * 1)[:-3],  # cut short
+], ids=["pickle", "garbage", "short", "dtype", "device", "tag", "key", "blob", "trailing",
+        "truncated"])
 def test_anything_but_plain_data_is_refused(data):
     with pytest.raises(BadObservation):
         unpack(data)
+
+
+def test_deep_or_huge_structures_are_refused():
+    deep = 5
+    for _ in range(100):
+        deep = ["list", [deep]]
+    with pytest.raises(BadObservation):
+        unpack(forged(deep))
+    with pytest.raises(BadObservation):
+        unpack(forged(["list", list(range(200_000))]))
 
 
 class FakeTensor(torch.Tensor):
     pass
 
 
-def test_a_tensor_subclass_is_refused():
-    import io
-
-    buffer = io.BytesIO()
-    torch.save(torch.ones(2).as_subclass(FakeTensor), buffer)
-    with pytest.raises(BadObservation):
-        unpack(buffer.getvalue())
+def test_a_tensor_subclass_crosses_as_its_type_name():
+    seen = roundtrip(torch.ones(2).as_subclass(FakeTensor))
+    assert isinstance(seen, Opaque) and seen.type_name.endswith("FakeTensor")
 
 
 def test_requests_carry_the_check_parameters_the_scenario_takes():
