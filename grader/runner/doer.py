@@ -128,6 +128,17 @@ class Observer:
     def __post_init__(self) -> None:
         self._reader = FrameReader(self.frames)
 
+    def greet(self) -> None:
+        """Read the observer's hello (its isolation layers). Called once the child has
+        collected its tests, so that the observer sets itself up meanwhile."""
+        hello = self._reader.read(time.monotonic() + STARTUP_S)
+        if hello is None or hello[0].get("kind") != "hello":
+            self._stop("the grader could not start the process that runs your code (not your "
+                       "code); the kata scores 0")
+            return
+        self.layers = [str(x) for x in hello[0].get("layers", [])]
+        self.missing = [str(x) for x in hello[0].get("missing", [])]
+
     def run(self, kata_id: str, requests: list, timeout: int, budget: float) -> list[Any]:
         """Each request's observation: a value, or an ObservedFailure to raise."""
         from grader.observe import ObservedFailure
@@ -236,15 +247,7 @@ def start(job) -> Observer | None:
     os.close(commands_r)
     os.close(frames_w)
     _not_dumpable()
-    observer = Observer(pid, commands_w, frames_r)
-    hello = observer._reader.read(time.monotonic() + STARTUP_S)
-    if hello is None or hello[0].get("kind") != "hello":
-        observer._stop("the grader could not start the process that runs your code (not your "
-                       "code); the kata scores 0")
-    else:
-        observer.layers = [str(x) for x in hello[0].get("layers", [])]
-        observer.missing = [str(x) for x in hello[0].get("missing", [])]
-    return observer
+    return Observer(pid, commands_w, frames_r)
 
 
 def _not_dumpable() -> None:
@@ -496,8 +499,6 @@ class Broker:
         from grader.plugin import BROKER_KEY
 
         config.stash[BROKER_KEY] = self
-        self._reporter.send({"type": "armed", "isolation": self._observer.layers,
-                             "missing": self._observer.missing})
 
     def pytest_collection_modifyitems(self, items: list) -> None:
         """A check runs no submission code, and its kata's scenarios may take longer than one
@@ -514,6 +515,9 @@ class Broker:
         for path in {observe.scenario_path(Path(str(item.path))) for item in self._items}:
             if path.is_file():
                 observe.load_scenarios(path)
+        self._observer.greet()
+        self._reporter.send({"type": "armed", "isolation": self._observer.layers,
+                             "missing": self._observer.missing})
 
     def observation(self, kata_id: str, request) -> Any:
         from grader.observe import ObservedFailure
