@@ -127,6 +127,7 @@ class Observer:
 
     def __post_init__(self) -> None:
         self._reader = FrameReader(self.frames)
+        self._pending: list[tuple[str, int, float]] = []  # submitted, not yet collected
 
     def greet(self) -> None:
         """Read the observer's hello (its isolation layers). Called once the child has
@@ -139,20 +140,35 @@ class Observer:
         self.layers = [str(x) for x in hello[0].get("layers", [])]
         self.missing = [str(x) for x in hello[0].get("missing", [])]
 
-    def run(self, kata_id: str, requests: list, timeout: int, budget: float) -> list[Any]:
-        """Each request's observation: a value, or an ObservedFailure to raise."""
-        from grader.observe import ObservedFailure
-
+    def submit(self, kata_id: str, requests: list, timeout: int, budget: float) -> None:
+        """Ask for one kata's scenario runs; `collect` takes the answers. The observer works
+        through what it is sent in order, so the child can ask for the next kata before it
+        checks the current one, and the two overlap."""
+        self._pending.append((kata_id, len(requests), budget))
         if self.dead:
-            return [ObservedFailure(self.dead) for _ in requests]
+            return
         command = pickle.dumps({"kata": kata_id, "requests": [(r.name, r.params) for r in requests],
                                 "timeout": timeout, "budget": budget})
         try:
             os.write(self.commands, struct.pack(">I", len(command)) + command)
         except OSError:
             self._stop(_ENDED["silent"])
-            return [ObservedFailure(self.dead) for _ in requests]
-        results: list[Any] = [None] * len(requests)
+
+    def collect(self, kata_id: str) -> list[Any]:
+        """The answers for `kata_id` (submitted before), in the order asked: each a value or
+        an ObservedFailure to raise. Answers to katas submitted before it are read first."""
+        while True:
+            submitted, count, budget = self._pending.pop(0)
+            results = self._read_answers(count, budget)
+            if submitted == kata_id:
+                return results
+
+    def _read_answers(self, count: int, budget: float) -> list[Any]:
+        from grader.observe import ObservedFailure
+
+        if self.dead:
+            return [ObservedFailure(self.dead) for _ in range(count)]
+        results: list[Any] = [None] * count
         deadline = time.monotonic() + budget + 3.0  # the observer enforces `budget` itself
         received = 0
         while True:
@@ -168,8 +184,7 @@ class Observer:
                 ended = _end_message(header, budget)
                 break
             if received > MAX_KATA_BYTES or header.get("kind") != "result" or \
-                    type(index) is not int or not 0 <= index < len(requests) or \
-                    results[index] is not None:
+                    type(index) is not int or not 0 <= index < count or results[index] is not None:
                 # Out of step with the observer: nothing after this can be matched to a run.
                 self._stop(_ENDED["garbled"].format(why="a frame out of place or far too much "
                                                         "data"))
@@ -493,6 +508,8 @@ class Broker:
         self._job = job
         self._reporter = reporter
         self._items: list = []
+        self._plans: dict[str, dict[str, Any]] = {}  # kata -> request key -> request, in order
+        self._submitted: set[str] = set()
         self._results: dict[str, dict[str, Any]] = {}
 
     def pytest_configure(self, config) -> None:
@@ -518,12 +535,15 @@ class Broker:
         self._observer.greet()
         self._reporter.send({"type": "armed", "isolation": self._observer.layers,
                              "missing": self._observer.missing})
+        self._plan()
+        if self._plans:  # the observer starts on the first kata while the session sets up
+            self._submit(next(iter(self._plans)))
 
     def observation(self, kata_id: str, request) -> Any:
         from grader.observe import ObservedFailure
 
         if kata_id not in self._results:
-            self._fetch(kata_id)
+            self._collect(kata_id)
         value = self._results[kata_id].get(request.key)
         if value is None and request.key not in self._results[kata_id]:
             raise ObservedFailure("the grader did not run this test's scenario (not your code)")
@@ -531,13 +551,13 @@ class Broker:
             raise ObservedFailure(str(value), value.kata_not_implemented, value.kata_timed_out)
         return value
 
-    def _fetch(self, kata_id: str) -> None:
+    def _plan(self) -> None:
+        """Every kata's scenario runs, in the order its checks will ask for them."""
         from grader import observe
         from grader.plugin import kata_id_for
 
-        requests: dict[str, observe.Request] = {}
         for item in self._items:
-            if "observed" not in getattr(item, "fixturenames", ()) or kata_id_for(item) != kata_id:
+            if "observed" not in getattr(item, "fixturenames", ()):
                 continue
             module = observe.load_scenarios(observe.scenario_path(Path(str(item.path))))
             name = observe.scenario_name(getattr(item, "originalname", item.name))
@@ -547,10 +567,23 @@ class Broker:
                 wanted = observe.request_for(fn, name, dict(callspec.params) if callspec else {})
             except LookupError:
                 continue  # that test's own fixture call reports it
-            requests.setdefault(wanted.key, wanted)
-        index = self._job.kata_ids.index(kata_id)
-        hard = self._job.kata_timeouts[index] if index < len(self._job.kata_timeouts) else 60
-        budget = max(1.0, 0.8 * hard - 1.0)
-        ordered = list(requests.values())
-        results = self._observer.run(kata_id, ordered, self._job.test_timeout, budget)
-        self._results[kata_id] = {r.key: v for r, v in zip(ordered, results)}
+            self._plans.setdefault(kata_id_for(item), {}).setdefault(wanted.key, wanted)
+
+    def _submit(self, kata_id: str) -> None:
+        if kata_id in self._submitted:
+            return
+        self._submitted.add(kata_id)
+        index = self._job.kata_ids.index(kata_id) if kata_id in self._job.kata_ids else -1
+        hard = self._job.kata_timeouts[index] if 0 <= index < len(self._job.kata_timeouts) else 60
+        self._observer.submit(kata_id, list(self._plans.get(kata_id, {}).values()),
+                              self._job.test_timeout, max(1.0, 0.8 * hard - 1.0))
+
+    def _collect(self, kata_id: str) -> None:
+        self._submit(kata_id)
+        order = list(self._plans)
+        following = order[order.index(kata_id) + 1:] if kata_id in order else []
+        if following:  # the observer runs it while this kata is checked
+            self._submit(following[0])
+        requests = list(self._plans.get(kata_id, {}).values())
+        results = self._observer.collect(kata_id)
+        self._results[kata_id] = {r.key: v for r, v in zip(requests, results)}
