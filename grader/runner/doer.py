@@ -4,9 +4,9 @@ A grading child (trusted: it holds the signing key and the result channel) forks
 first thing, before it collects any test: the observer never holds a check, an expected value
 or the channel. It imports the katas' scenario modules, locks itself down (Landlock, seccomp)
 and waits. For each kata the child sends the list of scenario runs its checks need; the observer
-forks a worker, which arms the audit hook, imports the submission and runs them, sending each
-observation back as data (grader.observe.pack). The child loads that data with
-`torch.load(weights_only=True)` and runs the checks on it.
+hands them to its worker, which arms the audit hook, imports the submission and runs them,
+sending each observation back as data (grader.observe.pack: JSON and raw tensor bytes). The
+child rebuilds that data (grader.observe.unpack, no pickle) and runs the checks on it.
 
 Whatever the worker does, the child only ever receives bytes: forging a pass means producing the
 observations a correct solution would, which is solving the kata. The worker cannot reach the
@@ -16,7 +16,8 @@ observer; an observer that stops answering is killed by the child, and the katas
 
 Frames on the observation pipe: `>II` (header length, payload length), a JSON header, a payload.
 Header kinds: `hello` (the observer's isolation layers), `result` (index of the run, `ok`, and
-on failure the message and flags), `end` (the worker is gone; why).
+on failure the message and flags), `done` (worker to observer: the kata's runs are over), `end`
+(observer to child: the kata is over, and why: done, or the worker hung, died or misbehaved).
 """
 
 from __future__ import annotations
