@@ -222,6 +222,9 @@ def reset_torch(threads: int) -> None:
 # the kata fixture
 
 
+BROKER_KEY = pytest.StashKey[Any]()  # set in a grading child: scenarios run in another process
+
+
 _CODE_CACHE: dict[tuple[str, str], types.CodeType] = {}
 
 
@@ -260,6 +263,11 @@ class KataModule:
 @pytest.fixture
 def kata(request: pytest.FixtureRequest) -> KataModule:
     kata_id = kata_id_for(request.node)
+    broker = request.config.stash.get(BROKER_KEY, None)
+    if broker is not None and broker.observes(kata_id):
+        pytest.fail(f"{kata_id}: a hidden check asked for `kata`, but this kata's submission "
+                    "code runs only in the observer: take `observed` and move the call into a "
+                    "scenario (python -m grader lint says where); not your code", pytrace=False)
     root = submission_dir(request.config)
     return load_kata(root / f"{kata_id}.py", kata_id, display=_display(root, kata_id))
 
@@ -267,7 +275,6 @@ def kata(request: pytest.FixtureRequest) -> KataModule:
 # ---------------------------------------------------------------------------------------------
 # the observed fixture: what the test's scenario saw (grader.observe)
 
-BROKER_KEY = pytest.StashKey[Any]()  # set in a grading child: scenarios run in another process
 
 
 @pytest.fixture

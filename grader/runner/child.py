@@ -84,7 +84,10 @@ def _run(job: Job, key: bytes) -> int:
     reporter = Reporter(job.result_fd, key)
     reporter.send({"type": "start", "isolation": isolation.layers, "missing": isolation.missing,
                    "cuda": bool(torch.cuda.is_available())})
-    plugins = [reporter, guard.Lockdown(job, reporter)] if job.guarded else [reporter]
+    plugins = [reporter]
+    if job.guarded:
+        plugins.append(guard.Lockdown(job, reporter, in_process=not doer.observes_all(job)
+                                      or observer is None))
     if observer is not None:
         plugins.append(doer.Broker(observer, job, reporter))
     if job.bytecode_cache:

@@ -237,6 +237,13 @@ def _end_message(header: dict, budget: float) -> str:
     return _ENDED["exit"]
 
 
+def observes_all(job) -> bool:
+    """Every kata of the job has scenarios: no submission code runs in the grading child."""
+    from grader.observe import scenario_path
+
+    return all(scenario_path(Path(t)).is_file() for t in job.tests)
+
+
 def start(job) -> Observer | None:
     """Fork the observer (the child calls this before collecting any test). None when no kata
     of the job has scenarios."""
@@ -287,7 +294,7 @@ def _serve(job, scenarios: list[str], commands: int, frames: int) -> None:
     import tempfile
 
     from grader import observe
-    from grader.runner.guard import Lockdown
+    from grader.runner.guard import AUDIT_LAYER, Lockdown
 
     scratch = Path(job.scratch) / "observer"
     scratch.mkdir(mode=0o700, exist_ok=True)
@@ -298,8 +305,8 @@ def _serve(job, scenarios: list[str], commands: int, frames: int) -> None:
         observe.load_scenarios(Path(path))
     lockdown = Lockdown(replace(job, scratch=str(scratch)), None)
     layers, missing = lockdown.arm(audit=False)  # the workers add the audit hook
-    _write_frame(frames, {"kind": "hello", "layers": [SEPARATE_PROCESS, *layers],
-                          "missing": missing})
+    _write_frame(frames, {"kind": "hello", "missing": missing,
+                          "layers": [SEPARATE_PROCESS, *layers, AUDIT_LAYER]})  # the worker's
     _not_dumpable()  # a worker may not open this process's memory either
     worker: _Worker | None = None
     while True:
@@ -512,6 +519,11 @@ class Broker:
         self._plans: dict[str, dict[str, Any]] = {}  # kata -> request key -> request, in order
         self._submitted: set[str] = set()
         self._results: dict[str, dict[str, Any]] = {}
+        self._observed_katas: set[str] = set()
+
+    def observes(self, kata_id: str) -> bool:
+        """The kata's submission code runs in the observer, never in this process."""
+        return kata_id in self._observed_katas
 
     def pytest_configure(self, config) -> None:
         from grader.plugin import BROKER_KEY
@@ -529,10 +541,14 @@ class Broker:
     def pytest_collection_finish(self, session) -> None:
         from grader import observe
 
+        from grader.plugin import kata_id_for
+
         self._items = list(session.items)
-        for path in {observe.scenario_path(Path(str(item.path))) for item in self._items}:
+        for item in self._items:
+            path = observe.scenario_path(Path(str(item.path)))
             if path.is_file():
                 observe.load_scenarios(path)
+                self._observed_katas.add(kata_id_for(item))
         self._observer.greet()
         self._reporter.send({"type": "armed", "isolation": self._observer.layers,
                              "missing": self._observer.missing})

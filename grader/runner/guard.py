@@ -157,9 +157,13 @@ class Lockdown:
     """pytest plugin: arm the guards after collection. (The observer process, which runs no
     pytest, arms the same layers through `arm` and `add_audit_hook`.)"""
 
-    def __init__(self, job, reporter) -> None:
+    def __init__(self, job, reporter, in_process: bool = True) -> None:
         self._job = job
         self._reporter = reporter
+        # False when no submission code runs in this process (every kata of the job is
+        # observed by grader.runner.doer): the kernel layers stay, the per-event audit hook and
+        # the tamper snapshot, which guard the checks from code beside them, have nothing to do.
+        self._in_process = in_process
         self._submission = os.path.realpath(job.submission)
         self._scratch = os.path.realpath(job.scratch)
         self._protected = tuple(os.path.realpath(p) for p in job.protected)
@@ -170,8 +174,9 @@ class Lockdown:
         for item in session.items:  # failure reports read test sources: cache them now
             linecache.getlines(str(item.path))
         self._preimport()
-        self._reporter.watch_integrity(Snapshot.take().changes)
-        layers, missing = self.arm()
+        if self._in_process:
+            self._reporter.watch_integrity(Snapshot.take().changes)
+        layers, missing = self.arm(audit=self._in_process)
         self._reporter.send({"type": "armed", "isolation": layers, "missing": missing})
 
     def arm(self, audit: bool = True) -> tuple[list[str], list[str]]:

@@ -150,3 +150,29 @@ def test_the_forge_plugin_flags_checks_that_pass_on_an_emptied_container():
     assert vacuous_containers(counts, {}, observed) == []
     assert vacuous_containers(ignores_items, {}, observed) == []
     assert vacuous_containers(deep, {}, observed) == ["observed['nested']['a']"]
+
+
+def test_a_check_that_asks_for_kata_never_runs_the_submission_beside_it(tmp_path):
+    """Even where lint was skipped: in a grading child, a kata with scenarios never imports the
+    submission into the checks' process."""
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.grader.support import FIXTURE_KIT, ROOT
+
+    kit = tmp_path / "kit"
+    shutil.copytree(FIXTURE_KIT, kit)
+    checks = kit / "tests" / "hidden" / "01_demo" / "test_add.py"
+    checks.write_text(checks.read_text() + (
+        "\n\ndef test_sneaky(kata):\n"
+        "    assert kata.add(torch.ones(1), torch.ones(1)).item() == 2.0\n"))
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "--manifest", str(kit / "katas.toml"), "grade",
+         str(kit / "solutions"), "--format", "json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr[-2000:]
+    add = json.loads(done.stdout)["katas"][0]
+    sneaky = next(t for t in add["tests"] if t["id"].endswith("test_sneaky"))
+    assert sneaky["outcome"] == "failed" and "asked for `kata`" in sneaky["message"]
+    assert sum(t["outcome"] == "passed" for t in add["tests"]) == 3  # the others as ever
