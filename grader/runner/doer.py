@@ -308,7 +308,8 @@ def _serve(job, scenarios: list[str], commands: int, frames: int) -> None:
     _write_frame(frames, {"kind": "hello", "missing": missing,
                           "layers": [SEPARATE_PROCESS, *layers, AUDIT_LAYER]})  # the worker's
     _not_dumpable()  # a worker may not open this process's memory either
-    worker: _Worker | None = None
+    # Ready before the first kata is asked for: the fork is off the child's critical path.
+    worker: _Worker | None = _fork_worker(job, lockdown, scratch, closing=(commands, frames))
     while True:
         command = _read_command(commands)
         if command is None:
