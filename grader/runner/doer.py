@@ -31,6 +31,7 @@ import struct
 import sys
 import time
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -252,23 +253,7 @@ def start(job) -> Observer | None:
     scenarios = [str(scenario_path(Path(t))) for t in job.tests if scenario_path(Path(t)).is_file()]
     if not scenarios or not hasattr(os, "fork"):  # without fork: in-process, as under pytest
         return None
-    commands_r, commands_w = os.pipe()
-    frames_r, frames_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        status = 70
-        try:
-            os.close(commands_w)
-            os.close(frames_r)
-            os.close(job.result_fd)
-            _serve(job, scenarios, commands_r, frames_w)
-            status = 0
-        except BaseException:  # noqa: BLE001 - the observer exits here, whatever happened
-            pass
-        finally:
-            os._exit(status)
-    os.close(commands_r)
-    os.close(frames_w)
+    pid, commands_w, frames_r = _fork(partial(_serve, job, scenarios), closing=(job.result_fd,))
     _not_dumpable()
     return Observer(pid, commands_w, frames_r)
 
@@ -353,27 +338,39 @@ class _Worker:
 
 
 def _fork_worker(job, lockdown, scratch: Path, closing: tuple[int, ...]) -> _Worker:
+    def serve(commands: int, frames: int) -> None:
+        lockdown.add_audit_hook()
+        while True:
+            command = _read_command(commands)
+            if command is None or not _work(job, command, frames, scratch):
+                return
+            _write_frame(frames, {"kind": "done"})
+
+    pid, commands_w, frames_r = _fork(serve, closing)
+    return _Worker(pid, commands_w, FrameReader(frames_r))
+
+
+def _fork(serve, closing: tuple[int, ...]) -> tuple[int, int, int]:
+    """Fork a process that runs `serve(commands, frames)` on two new pipes, with the
+    descriptors in `closing` closed, and exits when it returns. Returns its pid, the write end
+    of its commands and the read end of its frames."""
     commands_r, commands_w = os.pipe()
     frames_r, frames_w = os.pipe()
     pid = os.fork()
     if pid == 0:
-        status = 0
+        status = 70
         try:
             for fd in (*closing, commands_w, frames_r):  # only its own two pipes stay open
                 os.close(fd)
-            lockdown.add_audit_hook()
-            while True:
-                command = _read_command(commands_r)
-                if command is None or not _work(job, command, frames_w, scratch):
-                    break
-                _write_frame(frames_w, {"kind": "done"})
-        except BaseException:  # noqa: BLE001
-            status = 70
+            serve(commands_r, frames_w)
+            status = 0
+        except BaseException:  # noqa: BLE001 - the process exits here, whatever happened
+            pass
         finally:
             os._exit(status)
     os.close(commands_r)
     os.close(frames_w)
-    return _Worker(pid, commands_w, FrameReader(frames_r))
+    return pid, commands_w, frames_r
 
 
 def _relay(worker: _Worker, frames: int, budget: float, count: int) -> bool:
