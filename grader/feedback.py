@@ -111,6 +111,9 @@ def submission_location(tb, submission: Path | None) -> str | None:
     return f"{rel} line {lineno}" + (f": {code}" if code else "")
 
 
+TIMED_OUT = "the test ran past its time limit: an infinite loop, or far more work than needed?"
+
+
 def is_timeout(exc: BaseException) -> bool:
     """pytest-timeout stopped the test (its failure message starts so)."""
     return _is_pytest_outcome(exc) and safe_str(exc).startswith("Timeout (>")
@@ -125,8 +128,7 @@ def message_for(exc: BaseException, submission: Path | None) -> str:
     if _is_pytest_outcome(exc):  # pytest.fail() from the kata fixture or pytest-timeout
         text = safe_str(exc)
         if is_timeout(exc):
-            return ("the test ran past its time limit: an infinite loop, or far more work than "
-                    f"needed? ({first_line(text)})")
+            return f"{TIMED_OUT} ({first_line(text)})"
         return truncate(text)
     exc_type = type(exc).__name__
     raw = safe_str(exc)

@@ -109,6 +109,16 @@ class Request:
         return self.name + "[" + ",".join(f"{k}={v!r}" for k, v in self.params) + "]"
 
 
+def scenario_for(item: Any) -> tuple[Callable, Request]:
+    """A check test's scenario (`test_<name>` -> `<name>` in the paired observe module) and the
+    run it needs. LookupError when there is none or its parameters do not fit."""
+    module = load_scenarios(scenario_path(Path(str(item.path))))
+    name = scenario_name(getattr(item, "originalname", item.name))
+    fn = find(module, name, item.nodeid)
+    callspec = getattr(item, "callspec", None)
+    return fn, request_for(fn, name, dict(callspec.params) if callspec else {})
+
+
 def request_for(fn: Callable, name: str, callspec_params: dict[str, Any]) -> Request:
     wanted = [a for a in arguments(fn) if a not in PROVIDED]
     missing = [a for a in wanted if a not in callspec_params]

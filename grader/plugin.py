@@ -281,15 +281,10 @@ def kata(request: pytest.FixtureRequest) -> KataModule:
 def observed(request: pytest.FixtureRequest) -> Any:
     from grader import observe
 
-    item = request.node
-    module = observe.load_scenarios(observe.scenario_path(Path(str(item.path))))
-    name = observe.scenario_name(getattr(item, "originalname", item.name))
-    fn = observe.find(module, name, item.nodeid)
-    callspec = getattr(item, "callspec", None)
-    wanted = observe.request_for(fn, name, dict(callspec.params) if callspec else {})
+    fn, wanted = observe.scenario_for(request.node)
     broker = request.config.stash.get(BROKER_KEY, None)
     if broker is not None:
-        return broker.observation(kata_id_for(item), wanted)
+        return broker.observation(kata_id_for(request.node), wanted)
     import torch
 
     threads = torch.get_num_threads()

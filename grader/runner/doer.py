@@ -37,6 +37,9 @@ from typing import Any
 
 import pytest
 
+from grader.feedback import TIMED_OUT
+from grader.runner.reporter import NOT_RUN_AFTER_TIMEOUT
+
 _FRAME = struct.Struct(">II")
 MAX_HEADER = 64 * 1024
 MAX_KATA_BYTES = 256 * 1024 * 1024  # what one kata's observations may weigh in all
@@ -45,11 +48,6 @@ STARTUP_S = 30.0
 
 SEPARATE_PROCESS = ("submission code runs in a separate process that holds no check, expected "
                     "value or result channel; only data comes back")
-_NOT_RUN_AFTER_TIMEOUT = ("not run: an earlier test of this kata ran past its time limit, and "
-                          "this one would most likely stop the same way; fix the loop and grade "
-                          "again")
-_TIMEOUT = ("the test ran past its time limit: an infinite loop, or far more work than needed? "
-            "(Timeout >{limit}s)")
 _ENDED = {
     "exit": "your code ended the process before this test finished (sys.exit(), os._exit() or "
             "a crash?); the tests after it did not run",
@@ -149,11 +147,9 @@ class Observer:
         self._pending.append((kata_id, len(requests), budget))
         if self.dead:
             return
-        command = pickle.dumps({"kata": kata_id, "requests": [(r.name, r.params) for r in requests],
-                                "timeout": timeout, "budget": budget})
-        try:
-            os.write(self.commands, struct.pack(">I", len(command)) + command)
-        except OSError:
+        command = {"kata": kata_id, "requests": [(r.name, r.params) for r in requests],
+                   "timeout": timeout, "budget": budget}
+        if not _write_command(self.commands, command):
             self._stop(_ENDED["silent"])
 
     def collect(self, kata_id: str) -> list[Any]:
@@ -196,7 +192,7 @@ class Observer:
         timed_out = False
         for i, value in enumerate(results):
             if value is None:
-                results[i] = ObservedFailure(_NOT_RUN_AFTER_TIMEOUT if timed_out else ended)
+                results[i] = ObservedFailure(NOT_RUN_AFTER_TIMEOUT if timed_out else ended)
             elif isinstance(value, ObservedFailure) and value.kata_timed_out:
                 timed_out = True
         return results
@@ -317,12 +313,7 @@ class _Worker:
     reader: FrameReader  # worker -> observer
 
     def send(self, command: dict) -> bool:
-        body = pickle.dumps(command)
-        try:
-            os.write(self.commands, struct.pack(">I", len(body)) + body)
-        except OSError:
-            return False
-        return True
+        return _write_command(self.commands, command)
 
     def close(self) -> None:
         for fd in (self.commands, self.reader.fd):
@@ -405,6 +396,19 @@ def _relay(worker: _Worker, frames: int, budget: float, count: int) -> bool:
         _write_frame(frames, clean, payload if clean["ok"] else b"")
 
 
+def _write_command(fd: int, command: dict) -> bool:
+    """Commands go down, from the trusted child to the observer and on to its worker, so they
+    may be pickled. False when the reader is gone."""
+    body = pickle.dumps(command)
+    view = memoryview(struct.pack(">I", len(body)) + body)
+    try:
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError:
+        return False
+    return True
+
+
 def _read_command(fd: int) -> dict | None:
     head = _read_exactly(fd, 4)
     if head is None:
@@ -448,7 +452,6 @@ def _work(job, command: dict, frames: int, scratch: Path) -> bool:
     trusted to be well for the next kata."""
     import tempfile
 
-    import pytest
     import torch
 
     from grader import feedback, observe, plugin
@@ -457,8 +460,8 @@ def _work(job, command: dict, frames: int, scratch: Path) -> bool:
     submission = Path(job.submission)
     path = submission / f"{kata_id}.py"
     display = f"{submission.name}/{kata_id}.py"
-    test_file = next(t for t in job.tests if Path(t).stem == "test_" + kata_id.split("/")[-1])
-    module = observe.load_scenarios(observe.scenario_path(Path(test_file)))
+    test_file = Path(job.tests[job.kata_ids.index(kata_id)])
+    module = observe.load_scenarios(observe.scenario_path(test_file))
     limit = int(command["timeout"])
     threads = torch.get_num_threads()
 
@@ -488,7 +491,7 @@ def _work(job, command: dict, frames: int, scratch: Path) -> bool:
             header = {"kind": "result", "index": index, "ok": True}
         except _ScenarioTimeout:
             header = {"kind": "result", "index": index, "ok": False, "timed_out": True,
-                      "message": _TIMEOUT.format(limit=limit)}
+                      "message": f"{TIMED_OUT} (Timeout >{limit}s)"}
         except BaseException as err:  # noqa: BLE001 - the submission's, whatever it raised
             header = {"kind": "result", "index": index, "ok": False,
                       "message": feedback.message_for(err, submission),
@@ -574,12 +577,8 @@ class Broker:
         for item in self._items:
             if "observed" not in getattr(item, "fixturenames", ()):
                 continue
-            module = observe.load_scenarios(observe.scenario_path(Path(str(item.path))))
-            name = observe.scenario_name(getattr(item, "originalname", item.name))
-            callspec = getattr(item, "callspec", None)
             try:
-                fn = observe.find(module, name, item.nodeid)
-                wanted = observe.request_for(fn, name, dict(callspec.params) if callspec else {})
+                _, wanted = observe.scenario_for(item)
             except LookupError:
                 continue  # that test's own fixture call reports it
             self._plans.setdefault(kata_id_for(item), {}).setdefault(wanted.key, wanted)
