@@ -1,9 +1,14 @@
 """grader.observe (what crosses from a scenario to its check) and the observer's framing."""
 
+import dataclasses
 import json
 import os
 import pickle
+import shutil
 import struct
+import subprocess
+import sys
+import time
 
 import pytest
 import torch
@@ -12,6 +17,8 @@ from grader import lint, manifest
 from grader.observe import (BadObservation, Opaque, Request, pack, request_for, scenario,
                             unpack)
 from grader.runner.doer import FrameReader, _write_frame
+from tests.grader.forge_plugin import vacuous_containers
+from tests.grader.support import FIXTURE_KIT, ROOT
 
 
 def roundtrip(value):
@@ -103,8 +110,6 @@ def test_frames_from_a_hostile_writer_are_bounded_and_checked():
         _write_frame(write, {"kind": "result", "index": 0, "ok": True}, b"payload")
         os.write(write, b"\xff" * 8 + b"junk")  # a header length far beyond the limit
         reader = FrameReader(read)
-        import time
-
         header, payload = reader.read(time.monotonic() + 5)
         assert header == {"kind": "result", "index": 0, "ok": True} and payload == b"payload"
         assert reader.read(time.monotonic() + 5)[0] == {"kind": "garbled"}
@@ -121,16 +126,12 @@ def test_lint_refuses_a_hidden_check_that_runs_the_submission(tmp_path):
     copy.mkdir(parents=True)
     (copy / "test_sgd.py").write_text("def test_x(kata):\n    kata.sgd_step([], lr=1)\n")
     moved = manifest.load()
-    import dataclasses
-
     moved_kata = dataclasses.replace(moved.get("02_autograd/sgd"), root=tmp_path)
     [problem] = lint.checks_beside_submission(moved_kata)
     assert "must take `observed`, not `kata`" in problem
 
 
 def test_the_forge_plugin_flags_checks_that_pass_on_an_emptied_container():
-    from tests.grader.forge_plugin import vacuous_containers
-
     observed = {"items": [1, 2], "n": 1, "nested": {"a": [3]}}
 
     def loops(observed):
@@ -155,12 +156,6 @@ def test_the_forge_plugin_flags_checks_that_pass_on_an_emptied_container():
 def test_a_check_that_asks_for_kata_never_runs_the_submission_beside_it(tmp_path):
     """Even where lint was skipped: in a grading child, a kata with scenarios never imports the
     submission into the checks' process."""
-    import shutil
-    import subprocess
-    import sys
-
-    from tests.grader.support import FIXTURE_KIT, ROOT
-
     kit = tmp_path / "kit"
     shutil.copytree(FIXTURE_KIT, kit)
     checks = kit / "tests" / "hidden" / "01_demo" / "test_add.py"
