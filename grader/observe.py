@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.checks import KataFailure
+from grader.checks import KataFailure, type_name
 
 SCENARIO_PREFIX = "observe_"
 # What a scenario may take besides the check test's own parameters.
@@ -66,23 +66,18 @@ def scenario_name(test_name: str) -> str:
     return test_name.removeprefix("test_")
 
 
-_MODULES: dict[str, types.ModuleType] = {}
-
-
 def load_scenarios(path: Path) -> types.ModuleType:
-    """The scenario module at `path`, imported once per process (under its file's stem, so that
-    pickled objects of its classes, such as a probe's, resolve), shared by the check module
-    (`scenarios_of`), the observed fixture and the observer."""
+    """The scenario module at `path`, imported once per process and registered in sys.modules
+    under its file's stem (its classes' `__module__` must resolve, for dataclasses and
+    tracebacks); shared by the check module (`scenarios_of`), the observed fixture and the
+    observer."""
     key = str(path.resolve())
-    module = _MODULES.get(key)
-    if module is None:
-        module = sys.modules.get(path.stem)
-        if module is None or getattr(module, "__file__", None) != key:
-            spec = importlib.util.spec_from_file_location(path.stem, key)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[path.stem] = module
-            spec.loader.exec_module(module)
-        _MODULES[key] = module
+    module = sys.modules.get(path.stem)
+    if module is None or getattr(module, "__file__", None) != key:
+        spec = importlib.util.spec_from_file_location(path.stem, key)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[path.stem] = module
+        spec.loader.exec_module(module)
     return module
 
 
@@ -191,7 +186,7 @@ def _encode(value: Any, blobs: list[bytes], depth: int) -> Any:
         return [tag, [_encode(v, blobs, depth + 1) for v in value]]
     if kind in (dict, OrderedDict) and all(type(k) in (str, int) for k in value):  # state_dict()
         return ["dict", [[k, _encode(v, blobs, depth + 1)] for k, v in value.items()]]
-    return ["opaque", _type_name(value)]
+    return ["opaque", type_name(value)]
 
 
 def _encode_tensor(tensor: Any, blobs: list[bytes]) -> list:
@@ -205,13 +200,6 @@ def _encode_tensor(tensor: Any, blobs: list[bytes]) -> list:
         blob = len(blobs) - 1
     return ["tensor", str(plain.dtype).removeprefix("torch."), list(plain.shape),
             str(plain.device), bool(tensor.requires_grad), blob]
-
-
-def _type_name(value: Any) -> str:
-    kind = type(value)
-    module = getattr(kind, "__module__", "") or ""
-    name = getattr(kind, "__qualname__", "object")
-    return name if module == "builtins" else f"{module}.{name}"
 
 
 class BadObservation(ValueError):

@@ -276,7 +276,6 @@ def kata(request: pytest.FixtureRequest) -> KataModule:
 # the observed fixture: what the test's scenario saw (grader.observe)
 
 
-
 @pytest.fixture
 def observed(request: pytest.FixtureRequest) -> Any:
     from grader import observe

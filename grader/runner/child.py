@@ -86,8 +86,8 @@ def _run(job: Job, key: bytes) -> int:
                    "cuda": bool(torch.cuda.is_available())})
     plugins = [reporter]
     if job.guarded:
-        plugins.append(guard.Lockdown(job, reporter, in_process=not doer.observes_all(job)
-                                      or observer is None))
+        in_process = observer is None or not doer.observes_all(job)
+        plugins.append(guard.Lockdown(job, reporter, in_process=in_process))
     if observer is not None:
         plugins.append(doer.Broker(observer, job, reporter))
     if job.bytecode_cache:

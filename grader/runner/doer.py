@@ -234,19 +234,23 @@ def _end_message(header: dict, budget: float) -> str:
     return _ENDED["exit"]
 
 
-def observes_all(job) -> bool:
-    """Every kata of the job has scenarios: no submission code runs in the grading child."""
+def scenario_files(job) -> dict[str, Path]:
+    """The job's katas that have scenarios, each with its scenario file."""
     from grader.observe import scenario_path
 
-    return all(scenario_path(Path(t)).is_file() for t in job.tests)
+    found = {kata: scenario_path(Path(test)) for kata, test in zip(job.kata_ids, job.tests)}
+    return {kata: path for kata, path in found.items() if path.is_file()}
+
+
+def observes_all(job) -> bool:
+    """Every kata of the job has scenarios: no submission code runs in the grading child."""
+    return len(scenario_files(job)) == len(job.kata_ids)
 
 
 def start(job) -> Observer | None:
     """Fork the observer (the child calls this before collecting any test). None when no kata
     of the job has scenarios."""
-    from grader.observe import scenario_path
-
-    scenarios = [str(scenario_path(Path(t))) for t in job.tests if scenario_path(Path(t)).is_file()]
+    scenarios = [str(path) for path in scenario_files(job).values()]
     if not scenarios or not hasattr(os, "fork"):  # without fork: in-process, as under pytest
         return None
     pid, commands_w, frames_r = _fork(partial(_serve, job, scenarios), closing=(job.result_fd,))
@@ -520,11 +524,11 @@ class Broker:
         self._plans: dict[str, dict[str, Any]] = {}  # kata -> request key -> request, in order
         self._submitted: set[str] = set()
         self._results: dict[str, dict[str, Any]] = {}
-        self._observed_katas: set[str] = set()
+        self._scenario_files = scenario_files(job)
 
     def observes(self, kata_id: str) -> bool:
         """The kata's submission code runs in the observer, never in this process."""
-        return kata_id in self._observed_katas
+        return kata_id in self._scenario_files
 
     def pytest_configure(self, config) -> None:
         from grader.plugin import BROKER_KEY
@@ -542,14 +546,9 @@ class Broker:
     def pytest_collection_finish(self, session) -> None:
         from grader import observe
 
-        from grader.plugin import kata_id_for
-
         self._items = list(session.items)
-        for item in self._items:
-            path = observe.scenario_path(Path(str(item.path)))
-            if path.is_file():
-                observe.load_scenarios(path)
-                self._observed_katas.add(kata_id_for(item))
+        for path in self._scenario_files.values():
+            observe.load_scenarios(path)
         self._observer.greet()
         self._reporter.send({"type": "armed", "isolation": self._observer.layers,
                              "missing": self._observer.missing})
